@@ -1,0 +1,23 @@
+"""Where a call happens decides what a tool call means (DESIGN.md §3): inside a graphify
+builder it adds a node, inside a running graph_fn it becomes a node of that run, inside
+another tool's body it runs inline, anywhere else it simply runs. These context variables
+carry that "where"; asyncio copies them into every task and worker thread it starts, so
+`asyncio.gather` inside an agent keeps its tool calls in the agent's run.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._graphify import Builder
+    from ._run import Run
+
+#: the graphify builder currently running, if any
+current_builder: ContextVar[Builder | None] = ContextVar("graphdeck_builder", default=None)
+#: the graph_fn run whose body (or a task it started) is executing, if any
+current_run: ContextVar[Run | None] = ContextVar("graphdeck_run", default=None)
+#: True while a tool body executes, so tools it calls run inline instead of as new nodes
+#: (a new node would wait for a slot its caller holds)
+inside_node: ContextVar[bool] = ContextVar("graphdeck_inside_node", default=False)

@@ -1,0 +1,490 @@
+"""The task graph: nodes, references between them, validation and topological order.
+
+One `Node` object is both the graph's description of a tool call and the run's record of
+it (state, outputs, attempts). A graph is built for exactly one run (graphify builders
+run with that run's concrete inputs), so keeping them apart would only double the
+objects per node, and objects per node are what a 100k-node run pays for (DESIGN.md §3).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import ItemsView, Iterator, KeysView, Mapping, ValuesView
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from ._states import NodeState
+from .errors import GraphBuildError
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from ._tool import Tool
+
+
+class Ref:
+    """A reference to one output (`key`) of node `node_id`, or to its whole output dict
+    when `key` is None. Resolved to the concrete value when the node's inputs are ready."""
+
+    __slots__ = ("key", "node_id")
+
+    def __init__(self, node_id: str, key: str | None = None) -> None:
+        self.node_id = node_id
+        self.key = key
+
+    def __repr__(self) -> str:
+        return f"Ref({self.node_id!r}, {self.key!r})" if self.key else f"Ref({self.node_id!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            type(other) is Ref and other.node_id == self.node_id and other.key == self.key
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.node_id, self.key))
+
+
+class NodeKind:
+    TOOL = "tool"  # executes its tool once per attempt, in a slot of the run's cap
+    MAP = "map"  # expands into one child per item when its inputs resolve; holds no slot
+
+
+class Attempt(NamedTuple):
+    """One past or current execution of a node."""
+
+    number: int
+    state: NodeState
+    started_at: float | None
+    finished_at: float | None
+    error: BaseException | None
+
+
+class AttemptList(list):
+    """The attempts of a node, oldest first.
+
+    It also compares equal to an int, its length, so both `len(rec.attempts) == 2` and
+    `rec.attempts == 2` read naturally in scripts and tests.
+    """
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, int) and not isinstance(other, bool):
+            return len(self) == other
+        return list.__eq__(self, other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __int__(self) -> int:
+        return len(self)
+
+
+class Node:
+    """A tool call in a graph, and the record of its execution in the run.
+
+    Public read-only attributes: `id`, `tool`, `kind`, `group`, `state`, `inputs`,
+    `outputs`, `error`, `attempts`, `started_at`, `finished_at`.
+    """
+
+    __slots__ = (
+        "_cancel_requested",
+        "_history",
+        "_waiter",
+        "_waiting",
+        "_worker",
+        "attempt",
+        "children",
+        "declared_inputs",
+        "dependents",
+        "error",
+        "finished_at",
+        "group",
+        "has_refs",
+        "id",
+        "kind",
+        "outputs",
+        "resolved_inputs",
+        "started_at",
+        "state",
+        "tool",
+        "upstream",
+    )
+
+    def __init__(
+        self,
+        node_id: str,
+        tool: Tool,
+        inputs: dict[str, Any],
+        *,
+        upstream: tuple[str, ...] = (),
+        kind: str = NodeKind.TOOL,
+        group: str | None = None,
+    ) -> None:
+        self.id = node_id
+        self.tool = tool
+        self.kind = kind
+        self.group = group
+        # Invariant: `declared_inputs` may hold Refs; `resolved_inputs` never does, and is
+        # None until the node became READY (or is the same dict when there were no refs).
+        self.declared_inputs = inputs
+        self.has_refs = bool(upstream)
+        self.resolved_inputs: dict[str, Any] | None = None if upstream else inputs
+        # Ids of the nodes this one reads from (deduplicated), and the Node objects that
+        # read from this one (filled in when the graph is finalised).
+        self.upstream: tuple[str, ...] = upstream
+        self.dependents: list[Node] | None = None
+        self.children: list[Node] | None = None  # map nodes: one per item, once expanded
+        self.state = NodeState.PENDING
+        self.outputs: dict[str, Any] | None = None
+        self.error: BaseException | None = None
+        self.started_at: float | None = None
+        self.finished_at: float | None = None
+        self.attempt = 0  # number of the current attempt; 0 = never ran
+        self._history: list[Attempt] | None = None
+        self._waiting = 0  # upstream nodes (or map children) not yet finished
+        self._worker: asyncio.Task[None] | None = None  # the worker executing it
+        self._cancel_requested = False
+        self._waiter: asyncio.Future[dict[str, Any]] | None = None  # graph_fn awaits this
+
+    @property
+    def inputs(self) -> dict[str, Any]:
+        """The concrete inputs once resolved, else the declared ones (which may hold Refs)."""
+        resolved = self.resolved_inputs
+        return resolved if resolved is not None else self.declared_inputs
+
+    @property
+    def attempts(self) -> AttemptList:
+        past = AttemptList(self._history or ())
+        if self.attempt and (not past or past[-1].number != self.attempt):
+            past.append(
+                Attempt(self.attempt, self.state, self.started_at, self.finished_at, self.error)
+            )
+        return past
+
+    @property
+    def tool_name(self) -> str:
+        return self.tool.name
+
+    def archive_attempt(self, outcome: NodeState) -> None:
+        """Move the current attempt into the history (before a retry or a re-run)."""
+        if not self.attempt:
+            return
+        if self._history is None:
+            self._history = []
+        elif self._history[-1].number == self.attempt:
+            return
+        self._history.append(
+            Attempt(self.attempt, outcome, self.started_at, self.finished_at, self.error)
+        )
+
+    def __repr__(self) -> str:
+        return f"<Node {self.id} {self.tool.name} {self.state.value}>"
+
+
+class NodeHandle:
+    """What calling a tool inside a graphify builder returns.
+
+    `handle.out` (or `handle["out"]`) is a reference to output `out`; passing the handle
+    itself refers to the whole output dict. Handles and refs may be nested in lists and
+    dicts given to other tools (fan-in).
+    """
+
+    __slots__ = ("_node",)
+
+    def __init__(self, node: Node) -> None:
+        self._node = node
+
+    @property
+    def node_id(self) -> str:
+        return self._node.id
+
+    def __getitem__(self, key: str) -> Ref:
+        declared = self._node.tool.outputs
+        if declared is not None and key not in declared:
+            raise GraphBuildError(
+                f"node {self._node.id!r}: tool {self._node.tool.name!r} has no output "
+                f"{key!r} (its outputs: {', '.join(declared)})"
+            )
+        return Ref(self._node.id, key)
+
+    def __getattr__(self, key: str) -> Ref:
+        if key.startswith("__"):
+            raise AttributeError(key)
+        return self[key]
+
+    def __iter__(self) -> Iterator[Any]:
+        # Without this, `for x in handle` would loop forever over __getitem__(0), (1), …
+        raise GraphBuildError(
+            f"node {self._node.id!r}: its outputs are not known while the graph is built; "
+            "to fan out over a value computed at run time, call `some_tool.map(x=ref)`"
+        )
+
+    def __repr__(self) -> str:
+        return f"<NodeHandle {self._node.id}>"
+
+
+def collect_refs(value: Any, found: list[str]) -> Any:
+    """Return `value` with every NodeHandle replaced by a Ref, appending referenced node ids
+    to `found`. Containers are copied only when they hold a reference."""
+    kind = type(value)
+    if kind is Ref:
+        found.append(value.node_id)
+        return value
+    if kind is NodeHandle:
+        found.append(value._node.id)
+        return Ref(value._node.id)
+    if kind is list or kind is tuple:
+        before = len(found)
+        items = [collect_refs(item, found) for item in value]
+        if len(found) == before:
+            return value
+        return items if kind is list else tuple(items)
+    if kind is dict:
+        before = len(found)
+        items_d = {k: collect_refs(v, found) for k, v in value.items()}
+        return value if len(found) == before else items_d
+    if hasattr(value, "_graphdeck_refs_"):  # SubgraphHandle and similar composites
+        return collect_refs(value._graphdeck_refs_(), found)
+    return value
+
+
+def resolve_refs(value: Any, nodes: Mapping[str, Node]) -> Any:
+    """Replace every Ref in `value` by the concrete output it points to."""
+    kind = type(value)
+    if kind is Ref:
+        outputs = nodes[value.node_id].outputs
+        assert outputs is not None, f"{value} read before its node succeeded"
+        return outputs if value.key is None else outputs[value.key]
+    if kind is list:
+        return [resolve_refs(item, nodes) for item in value]
+    if kind is tuple:
+        return tuple(resolve_refs(item, nodes) for item in value)
+    if kind is dict:
+        return {k: resolve_refs(v, nodes) for k, v in value.items()}
+    return value
+
+
+class NodeView:
+    """The nodes of a graph in topological order.
+
+    Iterating yields the `Node` objects; `view["id"]` looks one up by id and `view[i]`
+    gives the i-th in order; `keys()`, `values()`, `items()` and `get()` behave as on a
+    dict from id to node.
+    """
+
+    __slots__ = ("_nodes",)
+
+    def __init__(self, nodes: dict[str, Node]) -> None:
+        self._nodes = nodes
+
+    def __getitem__(self, key: str | int) -> Node:
+        if isinstance(key, int):
+            return list(self._nodes.values())[key]
+        return self._nodes[key]
+
+    def __iter__(self) -> Iterator[Node]:
+        return iter(self._nodes.values())
+
+    def __len__(self) -> int:
+        return len(self._nodes)
+
+    def __contains__(self, key: object) -> bool:
+        if isinstance(key, Node):
+            return self._nodes.get(key.id) is key
+        return key in self._nodes
+
+    def get(self, node_id: str, default: Node | None = None) -> Node | None:
+        return self._nodes.get(node_id, default)
+
+    def keys(self) -> KeysView[str]:
+        return self._nodes.keys()
+
+    def values(self) -> ValuesView[Node]:
+        return self._nodes.values()
+
+    def items(self) -> ItemsView[str, Node]:
+        return self._nodes.items()
+
+    def __repr__(self) -> str:
+        return f"<NodeView {len(self)} nodes>"
+
+
+class EdgeView:
+    """The edges (upstream id, downstream id) of a graph, in topological order of the
+    downstream node. Computed on access: the graph stores adjacency, not edge objects."""
+
+    __slots__ = ("_nodes",)
+
+    def __init__(self, nodes: dict[str, Node]) -> None:
+        self._nodes = nodes
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        for node in self._nodes.values():
+            for upstream_id in node.upstream:
+                yield (upstream_id, node.id)
+            for child in node.children or ():
+                yield (child.id, node.id)
+
+    def __len__(self) -> int:
+        return sum(len(n.upstream) + len(n.children or ()) for n in self._nodes.values())
+
+    def __contains__(self, edge: object) -> bool:
+        if not (isinstance(edge, tuple) and len(edge) == 2):
+            return False
+        node = self._nodes.get(edge[1])
+        return node is not None and (
+            edge[0] in node.upstream or any(c.id == edge[0] for c in node.children or ())
+        )
+
+    def __repr__(self) -> str:
+        return f"<EdgeView {len(self)} edges>"
+
+
+class TaskGraph:
+    """A static DAG of tool calls: what a graphify builder produced, or what a graph_fn
+    run has called so far. Inspectable before any node starts.
+
+    `nodes` (topological order), `edges`, `inputs` (the graph's input values), `outputs`
+    (name -> Ref or constant), `topological_order()`.
+    """
+
+    def __init__(self, name: str, inputs: Mapping[str, Any] | None = None) -> None:
+        self.name = name
+        self.inputs: dict[str, Any] = dict(inputs or {})
+        self.outputs: dict[str, Any] = {}
+        self._nodes: dict[str, Node] = {}
+        self._finalized = False
+
+    @property
+    def nodes(self) -> NodeView:
+        return NodeView(self._nodes)
+
+    @property
+    def edges(self) -> EdgeView:
+        return EdgeView(self._nodes)
+
+    def topological_order(self) -> list[str]:
+        return list(self._nodes)
+
+    def __len__(self) -> int:
+        return len(self._nodes)
+
+    def __repr__(self) -> str:
+        return f"<TaskGraph {self.name!r}: {len(self._nodes)} nodes>"
+
+    # -- building -----------------------------------------------------------------------
+
+    def add_node(
+        self,
+        node_id: str,
+        tool: Tool,
+        inputs: Mapping[str, Any] | None = None,
+        *,
+        kind: str = NodeKind.TOOL,
+        group: str | None = None,
+    ) -> Node:
+        """Add a call of `tool` with `inputs` (values, Refs or NodeHandles, possibly nested).
+
+        References may point to nodes added later; `finalize()` checks them all.
+        """
+        if node_id in self._nodes:
+            raise GraphBuildError(f"duplicate node id {node_id!r}")
+        found: list[str] = []
+        clean = collect_refs(dict(inputs or {}), found) if inputs else {}
+        upstream = tuple(dict.fromkeys(found)) if found else ()
+        node = Node(node_id, tool, clean, upstream=upstream, kind=kind, group=group)
+        self._nodes[node_id] = node
+        self._finalized = False
+        return node
+
+    def _append_node(self, node: Node) -> None:
+        """Add a node whose upstream is already in the graph (graph_fn calls, map
+        children); keeps topological order without re-validating."""
+        self._nodes[node.id] = node
+
+    def finalize(self) -> TaskGraph:
+        """Check every reference, reject cycles, order nodes topologically and link each
+        node to its dependents. Idempotent."""
+        if self._finalized:
+            return self
+        nodes = self._nodes
+        for node in nodes.values():
+            node.dependents = None
+        for node in nodes.values():
+            for upstream_id in node.upstream:
+                source = nodes.get(upstream_id)
+                if source is None:
+                    raise GraphBuildError(
+                        f"node {node.id!r} ({node.tool.name}) refers to unknown node "
+                        f"{upstream_id!r}"
+                    )
+                if source.dependents is None:
+                    source.dependents = []
+                source.dependents.append(node)
+            _check_ref_keys(node, nodes)
+        for name, value in self.outputs.items():
+            found: list[str] = []
+            self.outputs[name] = collect_refs(value, found)
+            for upstream_id in found:
+                if upstream_id not in nodes:
+                    raise GraphBuildError(
+                        f"graph output {name!r} refers to unknown node {upstream_id!r}"
+                    )
+        self._nodes = _topological(nodes)
+        self._finalized = True
+        return self
+
+
+def _check_ref_keys(node: Node, nodes: Mapping[str, Node]) -> None:
+    """Every `Ref(x, key)` in the node's inputs must name an output x's tool declares."""
+
+    def walk(value: Any) -> None:
+        kind = type(value)
+        if kind is Ref:
+            source = nodes[value.node_id]
+            declared = source.tool.outputs
+            if value.key is not None and declared is not None and value.key not in declared:
+                raise GraphBuildError(
+                    f"node {node.id!r} ({node.tool.name}) reads output {value.key!r} of "
+                    f"node {source.id!r}, but tool {source.tool.name!r} declares only "
+                    f"{', '.join(declared)}"
+                )
+        elif kind is list or kind is tuple:
+            for item in value:
+                walk(item)
+        elif kind is dict:
+            for item in value.values():
+                walk(item)
+
+    if node.has_refs:
+        walk(node.declared_inputs)
+
+
+def _topological(nodes: dict[str, Node]) -> dict[str, Node]:
+    """Kahn's algorithm, stable with respect to insertion order; raises on a cycle."""
+    indegree = {node_id: len(node.upstream) for node_id, node in nodes.items()}
+    queue = deque(node for node_id, node in nodes.items() if indegree[node_id] == 0)
+    ordered: dict[str, Node] = {}
+    while queue:
+        node = queue.popleft()
+        ordered[node.id] = node
+        for dependent in node.dependents or ():
+            indegree[dependent.id] -= 1
+            if indegree[dependent.id] == 0:
+                queue.append(dependent)
+    if len(ordered) != len(nodes):
+        raise GraphBuildError(_describe_cycle(nodes, ordered))
+    return ordered
+
+
+def _describe_cycle(nodes: dict[str, Node], ordered: dict[str, Node]) -> str:
+    remaining = {node_id for node_id in nodes if node_id not in ordered}
+    start = next(iter(node_id for node_id in nodes if node_id in remaining))
+    path = [start]
+    seen = {start: 0}
+    current = start
+    while True:
+        current = next(u for u in nodes[current].upstream if u in remaining)
+        if current in seen:
+            cycle = [*path[seen[current] :], current]
+            cycle.reverse()
+            return f"cycle in graph: {' -> '.join(cycle)} (node {cycle[0]!r} depends on itself)"
+        seen[current] = len(path)
+        path.append(current)

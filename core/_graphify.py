@@ -1,0 +1,217 @@
+"""`@graphify`: a plain builder function whose tool calls become a static TaskGraph.
+
+The builder runs when a run starts, with that run's concrete input values, so
+`for v in vals:` fans out over the real list whatever its length (the reference
+implementation silently built 3 nodes). Fan-out over a value known only at run time uses
+`tool.map(...)`. A graphify called inside another builder is inlined as a named subgraph.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from . import _context
+from ._graph import NodeHandle, NodeKind, Ref, TaskGraph, collect_refs
+from ._tool import Tool
+from .errors import GraphBuildError
+
+
+class Builder:
+    """Collects the nodes a builder function adds, giving them readable unique ids."""
+
+    def __init__(self, graph: TaskGraph) -> None:
+        self.graph = graph
+        self._counts: dict[str, int] = {}
+        self._prefix: list[str] = []
+
+    def _new_id(self, base: str) -> str:
+        scoped = "/".join([*self._prefix, base])
+        n = self._counts.get(scoped, 0)
+        self._counts[scoped] = n + 1
+        return f"{scoped}_{n}"
+
+    @property
+    def group(self) -> str | None:
+        return "/".join(self._prefix) or None
+
+    def add_call(self, tool: Tool, inputs: dict[str, Any]) -> NodeHandle:
+        node = self.graph.add_node(self._new_id(tool.name), tool, inputs, group=self.group)
+        return NodeHandle(node)
+
+    def add_map(self, tool: Tool, inputs: dict[str, Any]) -> NodeHandle:
+        node_id = self._new_id(f"{tool.name}.map")
+        node = self.graph.add_node(node_id, tool, inputs, kind=NodeKind.MAP, group=self.group)
+        return NodeHandle(node)
+
+    def inline(self, sub: Graphify, inputs: dict[str, Any]) -> SubgraphHandle:
+        """Run a nested graphify's builder here, its nodes prefixed with its name."""
+        scoped = "/".join([*self._prefix, sub.name])
+        n = self._counts.get(scoped, 0)
+        self._counts[scoped] = n + 1
+        self._prefix.append(sub.name if n == 0 else f"{sub.name}_{n}")
+        try:
+            returned = sub.fn(**inputs)
+        finally:
+            self._prefix.pop()
+        return SubgraphHandle(sub, _check_returned(sub, returned))
+
+
+class SubgraphHandle:
+    """What calling a graphify inside another builder returns: its outputs as attributes
+    (`sub.total`) or items (`sub["total"]`)."""
+
+    def __init__(self, sub: Graphify, outputs: dict[str, Any]) -> None:
+        self._sub = sub
+        self._outputs = outputs
+
+    def __getitem__(self, key: str) -> Any:
+        try:
+            return self._outputs[key]
+        except KeyError:
+            raise GraphBuildError(
+                f"subgraph {self._sub.name!r} has no output {key!r} "
+                f"(its outputs: {', '.join(self._outputs)})"
+            ) from None
+
+    def __getattr__(self, key: str) -> Any:
+        if key.startswith("_"):
+            raise AttributeError(key)
+        return self[key]
+
+    def _graphdeck_refs_(self) -> dict[str, Any]:
+        return self._outputs
+
+
+def _check_returned(graph: Graphify, returned: Any) -> dict[str, Any]:
+    """The builder must return a mapping holding every declared output."""
+    if returned is None and not graph.outputs:
+        return {}
+    if isinstance(returned, NodeHandle | Ref) and len(graph.outputs) == 1:
+        returned = {graph.outputs[0]: returned}
+    if not isinstance(returned, Mapping):
+        raise GraphBuildError(
+            f"graphify {graph.name!r}: the builder must return a dict of its outputs "
+            f"{list(graph.outputs)}, got {type(returned).__name__}"
+        )
+    missing = [k for k in graph.outputs if k not in returned]
+    if missing:
+        raise GraphBuildError(
+            f"graphify {graph.name!r}: the builder's result lacks declared output(s) {missing}"
+        )
+    return dict(returned)
+
+
+class Graphify:
+    """A static graph definition. `build(**inputs)` makes its TaskGraph without running."""
+
+    kind = "graphify"
+
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        *,
+        name: str | None,
+        inputs: Sequence[str] | None,
+        outputs: Sequence[str] | None,
+    ) -> None:
+        self.fn = fn
+        self.name: str = name or fn.__name__
+        signature = inspect.signature(fn)
+        params = [
+            p.name
+            for p in signature.parameters.values()
+            if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        ]
+        self.inputs: tuple[str, ...] = tuple(inputs) if inputs is not None else tuple(params)
+        self.outputs: tuple[str, ...] = tuple(outputs or ())
+        unknown = [i for i in self.inputs if i not in params]
+        if unknown and not any(
+            p.kind is p.VAR_KEYWORD for p in signature.parameters.values()
+        ):
+            raise GraphBuildError(
+                f"graphify {self.name!r} declares inputs {unknown} its builder does not take"
+            )
+        #: default values for inputs, taken from the builder's signature
+        self.defaults: dict[str, Any] = {
+            p.name: p.default
+            for p in signature.parameters.values()
+            if p.default is not p.empty and p.name in self.inputs
+        }
+        self.max_concurrency: int | None = None
+        functools.update_wrapper(self, fn)
+
+    def __repr__(self) -> str:
+        return f"<graphify {self.name}>"
+
+    def bind_inputs(self, inputs: Mapping[str, Any] | None) -> dict[str, Any]:
+        return bind_graph_inputs(self.name, self.inputs, self.defaults, inputs)
+
+    def build(self, **inputs: Any) -> TaskGraph:
+        """Run the builder with these concrete inputs and return the validated graph."""
+        values = self.bind_inputs(inputs)
+        graph = TaskGraph(self.name, values)
+        builder = Builder(graph)
+        token = _context.current_builder.set(builder)
+        try:
+            returned = self.fn(**values)
+        finally:
+            _context.current_builder.reset(token)
+        outputs = _check_returned(self, returned)
+        found: list[str] = []
+        graph.outputs = collect_refs(outputs, found)
+        return graph.finalize()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """In a builder: inline as a subgraph. Elsewhere: an awaitable of the run's outputs
+        (a child run when called inside a running graph_fn)."""
+        if args:
+            kwargs = {**dict(zip(self.inputs, args, strict=False)), **kwargs}
+        builder = _context.current_builder.get()
+        if builder is not None:
+            return builder.inline(self, self.bind_inputs(kwargs))
+        from .runner import run_async
+
+        max_concurrency = kwargs.pop("max_concurrency", None)
+        return run_async(self, kwargs, max_concurrency=max_concurrency)
+
+
+def bind_graph_inputs(
+    graph_name: str,
+    declared: Sequence[str],
+    defaults: Mapping[str, Any],
+    given: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """Check a run's inputs against the graph's declared ones, filling in defaults."""
+    given = dict(given or {})
+    unknown = [k for k in given if k not in declared]
+    if unknown:
+        raise GraphBuildError(
+            f"graph {graph_name!r} got unknown input(s) {unknown}; "
+            f"it takes {list(declared) or 'no inputs'}"
+        )
+    values = {k: given[k] if k in given else defaults[k] for k in declared if k in given}
+    values.update({k: defaults[k] for k in declared if k not in given and k in defaults})
+    missing = [k for k in declared if k not in values]
+    if missing:
+        raise GraphBuildError(f"graph {graph_name!r} is missing input(s) {missing}")
+    return values
+
+
+def graphify(
+    fn: Callable[..., Any] | None = None,
+    /,
+    *,
+    name: str | None = None,
+    inputs: Sequence[str] | None = None,
+    outputs: Sequence[str] | None = None,
+) -> Any:
+    """Declare a static graph. `inputs` defaults to the builder's parameters; values not
+    given to a run come from the builder's defaults."""
+
+    def wrap(function: Callable[..., Any]) -> Graphify:
+        return Graphify(function, name=name, inputs=inputs, outputs=outputs)
+
+    return wrap(fn) if fn is not None else wrap

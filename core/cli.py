@@ -1,0 +1,239 @@
+"""The `graphdeck` command.
+
+    graphdeck run FILE.py [--graph NAME] [--inputs JSON|@file.json] [--max-concurrency N]
+                          [--on-error stop|continue] [--timeout S] [--json]
+    graphdeck graphs FILE.py        list the graphs a file defines and their inputs
+    graphdeck [FILE.py]             open the desktop monitor
+
+Exit codes: 0 succeeded, 1 run failed, 2 usage or load error, 130 cancelled.
+The first Ctrl-C cancels the run gracefully and reports what finished; a second one exits
+at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from ._graph_fn import GraphFn
+from ._progress import ProgressBar, StateCounter
+from ._run import Run
+from .errors import GraphBuildError, GraphLoadError, RunCancelled, RunError, RunFailed
+from .loader import GraphDef, load_graph_file
+from .runner import close_loop, start
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
+
+
+class UsageError(Exception):
+    """Bad command-line input: reported in one line, exit code 2."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in ("run", "graphs"):
+        parser = _parser()
+        args = parser.parse_args(argv)
+        try:
+            return args.handler(args)
+        except (UsageError, GraphLoadError, GraphBuildError, LookupError) as exc:
+            message = exc.args[0] if isinstance(exc, LookupError) and exc.args else exc
+            print(f"graphdeck: {message}", file=sys.stderr)
+            return EXIT_USAGE
+    if argv and argv[0] in ("-h", "--help"):
+        _parser().print_help()
+        return EXIT_OK
+    return _open_monitor(argv)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="graphdeck",
+        description="Run task graphs and agents; `graphdeck [FILE.py]` opens the monitor.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    run_cmd = commands.add_parser("run", help="run a graph from a graph file")
+    run_cmd.add_argument("file", help="a Python module defining @graph_fn / @graphify graphs")
+    run_cmd.add_argument("--graph", help="which graph of the file to run (by name)")
+    run_cmd.add_argument(
+        "--inputs", help="graph inputs as a JSON object, or @path to a JSON file"
+    )
+    run_cmd.add_argument("--max-concurrency", type=_positive_int, default=None, metavar="N")
+    run_cmd.add_argument("--on-error", choices=("stop", "continue"), default="stop")
+    run_cmd.add_argument("--timeout", type=float, default=None, metavar="SECONDS")
+    run_cmd.add_argument("--json", action="store_true", help="print the result as JSON")
+    run_cmd.set_defaults(handler=_cmd_run)
+    graphs_cmd = commands.add_parser("graphs", help="list the graphs of a graph file")
+    graphs_cmd.add_argument("file")
+    graphs_cmd.set_defaults(handler=_cmd_graphs)
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be >= 1")
+    return value
+
+
+def _parse_inputs(text: str | None) -> dict[str, Any]:
+    if text is None:
+        return {}
+    source = "--inputs"
+    if text.startswith("@"):
+        path = Path(text[1:])
+        source = str(path)
+        try:
+            text = path.read_text()
+        except OSError as exc:
+            raise UsageError(f"cannot read inputs file {path}: {exc.strerror}") from exc
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(
+            f"{source}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from exc
+    if not isinstance(value, dict):
+        raise UsageError(f"{source}: inputs must be a JSON object, got {type(value).__name__}")
+    return value
+
+
+def _describe(graph: GraphDef) -> str:
+    kind = "graph_fn" if isinstance(graph, GraphFn) else "graphify"
+    inputs = ", ".join(
+        f"{name}={graph.defaults[name]!r}" if name in graph.defaults else name
+        for name in graph.inputs
+    )
+    return f"{graph.name}  ({kind})  inputs: {inputs or '-'}"
+
+
+def _cmd_graphs(args: argparse.Namespace) -> int:
+    loaded = load_graph_file(args.file)
+    for graph in loaded.graphs.values():
+        print(_describe(graph))
+    return EXIT_OK
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    loaded = load_graph_file(args.file)
+    try:
+        graph = loaded.pick(args.graph)
+    except LookupError as exc:
+        lines = [str(exc.args[0])] + [f"  {_describe(g)}" for g in loaded.graphs.values()]
+        raise UsageError("\n".join(lines)) from None
+    inputs = _parse_inputs(args.inputs)
+    options = {"max_concurrency": args.max_concurrency, "on_error": args.on_error}
+    if args.timeout is not None:
+        options["timeout"] = args.timeout
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(_run_and_report(graph, inputs, options, args.json))
+    finally:
+        close_loop(loop)
+
+
+async def _run_and_report(
+    graph: GraphDef, inputs: dict[str, Any], options: dict[str, Any], as_json: bool
+) -> int:
+    handle = start(graph, inputs, **options)
+    loop = asyncio.get_running_loop()
+    interrupts = 0
+
+    def on_interrupt() -> None:
+        nonlocal interrupts
+        interrupts += 1
+        if interrupts > 1:
+            sys.stderr.write("\ngraphdeck: interrupted again, exiting now\n")
+            sys.stderr.flush()
+            os._exit(EXIT_CANCELLED)
+        sys.stderr.write("\ngraphdeck: cancelling (press Ctrl-C again to exit at once)\n")
+        handle.cancel()
+
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        loop.add_signal_handler(signal.SIGINT, on_interrupt)
+    progress = ProgressBar(handle, sys.stderr) if sys.stderr.isatty() else None
+    follower = loop.create_task(progress.follow()) if progress else None
+    try:
+        outputs = await handle.result()
+        error: RunError | None = None
+    except RunError as exc:
+        outputs, error = exc.partial_outputs, exc
+    finally:
+        if follower is not None:
+            follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await follower
+            assert progress is not None
+            progress.clear()
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.remove_signal_handler(signal.SIGINT)
+    _report(handle, outputs, error, as_json, sys.stdout, sys.stderr)
+    if error is None:
+        return EXIT_OK
+    return EXIT_CANCELLED if isinstance(error, RunCancelled) else EXIT_FAILED
+
+
+def _report(
+    handle: Run,
+    outputs: dict[str, Any],
+    error: RunError | None,
+    as_json: bool,
+    out: TextIO,
+    err: TextIO,
+) -> None:
+    counter = StateCounter()
+    counter.update(handle)
+    counts = {state.value: n for state, n in sorted(counter.counts.items()) if n}
+    duration = (handle.finished_at or 0) - (handle.started_at or 0)
+    if as_json:
+        document = {
+            "run_id": handle.id,
+            "graph": handle.name,
+            "state": handle.state.value,
+            "outputs": outputs,
+            "counts": counts,
+            "duration_s": round(duration, 6),
+            "errors": {k: f"{type(e).__name__}: {e}" for k, e in (error.errors if error else {}).items()},
+        }
+        json.dump(document, out, default=repr, indent=2)
+        out.write("\n")
+    else:
+        for name, value in outputs.items():
+            out.write(f"{name}: {_show(value)}\n")
+    summary = ", ".join(f"{n} {s}" for s, n in counts.items())
+    if isinstance(error, RunCancelled):
+        err.write(f"graphdeck: run {handle.name} cancelled after {duration:.2f}s ({summary})\n")
+    elif isinstance(error, RunFailed):
+        err.write(f"graphdeck: run {handle.name} failed after {duration:.2f}s ({summary})\n")
+        for node_id, exc in list(error.errors.items())[:10]:
+            err.write(f"  {node_id}: {type(exc).__name__}: {exc}\n")
+        if len(error.errors) > 10:
+            err.write(f"  … and {len(error.errors) - 10} more\n")
+
+
+def _show(value: Any) -> str:
+    try:
+        return json.dumps(value)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def _open_monitor(argv: list[str]) -> int:
+    try:
+        from .gui import app  # type: ignore[attr-defined]
+    except ImportError as exc:
+        print(
+            f"graphdeck: the desktop monitor is not available ({exc}); "
+            "use `graphdeck run FILE.py`",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    return int(app.main(argv))

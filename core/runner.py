@@ -1,0 +1,212 @@
+"""Starting runs: `start()` (a handle), `run_async()` (await the outputs), `run()` (sync).
+
+    from graphdeck.runner import run, run_async
+
+`target` is a graph_fn, a graphify or a prebuilt TaskGraph.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import threading
+from collections.abc import Coroutine, Mapping, Sequence
+from typing import Any, TypeVar
+
+from . import _context
+from ._graph import TaskGraph
+from ._graph_fn import GraphFn
+from ._graphify import Graphify
+from ._run import Run
+from .errors import GraphBuildError
+from .limits import Pool
+
+__all__ = ["DEFAULT_MAX_CONCURRENCY", "run", "run_async", "start"]
+
+DEFAULT_MAX_CONCURRENCY = 4
+#: seconds a cancelled node or agent gets to stop before it is abandoned and reported
+DEFAULT_CANCEL_GRACE = 2.0
+_POLICIES = ("stop", "continue")
+
+T = TypeVar("T")
+Target = GraphFn | Graphify | TaskGraph
+
+
+def start(
+    target: Target,
+    inputs: Mapping[str, Any] | None = None,
+    *,
+    max_concurrency: int | None = None,
+    on_error: str = "stop",
+    timeout: float | None = None,
+    pool: Pool | Sequence[Pool] | None = None,
+    cancel_grace: float = DEFAULT_CANCEL_GRACE,
+) -> Run:
+    """Start a run on the running event loop and return its `Run` handle at once.
+
+    max_concurrency: slots for tool nodes (default: the graph_fn's own, else 4).
+    on_error: "stop" (the first failure cancels running nodes; pending ones are
+        cancelled, dependents skipped) or "continue" (independent branches finish).
+        Agents (graph_fn) decide themselves: a failed tool call raises in their body.
+    timeout: seconds for the whole run; when it expires the run is cancelled and fails
+        with `RunTimedOut`.
+    pool: process-wide `graphdeck.limits.Pool`(s) every tool node must also hold.
+    cancel_grace: how long cancelled code may take to stop before it is abandoned.
+
+    A graph that cannot be built (bad inputs, a cycle, a bad reference) raises
+    `GraphBuildError` here, before anything runs.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        raise RuntimeError(
+            "graphdeck.start() needs a running event loop: call it from async code, "
+            "or use graphdeck.run() from synchronous code"
+        ) from None
+    if on_error not in _POLICIES:
+        raise ValueError(f"on_error must be 'stop' or 'continue', got {on_error!r}")
+    if timeout is not None and timeout <= 0:
+        raise ValueError(f"timeout must be > 0 seconds, got {timeout!r}")
+    if cancel_grace < 0:
+        raise ValueError(f"cancel_grace must be >= 0, got {cancel_grace!r}")
+    cap = _resolve_cap(target, max_concurrency)
+    graph, agent = _prepare(target, inputs)
+    parent = _context.current_run.get()
+    pools = _pools(pool)
+    if parent is not None:
+        pools = tuple(dict.fromkeys(parent._sched.pools + pools))
+    handle = Run(
+        graph,
+        cap=cap,
+        on_error=on_error,
+        timeout=timeout,
+        pools=pools,
+        grace=cancel_grace,
+        agent=agent,
+        parent=parent,
+    )
+    if parent is not None:
+        parent._adopt(handle)
+    handle._open(None)
+    return handle
+
+
+async def run_async(
+    target: Target, inputs: Mapping[str, Any] | None = None, **options: Any
+) -> dict[str, Any]:
+    """Run `target` and return its outputs. Raises `RunFailed` / `RunCancelled`.
+
+    Cancelling the caller cancels the run, waits for it to wind down, then re-raises.
+    Options are those of `start()`.
+    """
+    handle = start(target, inputs, **options)
+    try:
+        return await handle.result()
+    except asyncio.CancelledError:
+        handle.cancel()
+        await asyncio.wait([asyncio.ensure_future(handle._wait_finished())])
+        raise
+
+
+def run(
+    target: Target, inputs: Mapping[str, Any] | None = None, **options: Any
+) -> dict[str, Any]:
+    """Synchronous `run_async`: runs the graph on a new event loop and returns its outputs.
+
+    Never call it from async code (it would need a second loop inside the first): await
+    `run_async()` there instead. Ctrl-C cancels the run gracefully, then raises
+    KeyboardInterrupt.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:
+        raise RuntimeError(
+            "graphdeck.run() was called inside a running event loop; "
+            "use `await graphdeck.run_async(...)` there instead"
+        )
+    return run_in_new_loop(run_async(target, inputs, **options))
+
+
+def run_in_new_loop(main: Coroutine[Any, Any, T]) -> T:
+    """Run `main` on a fresh loop; the first Ctrl-C cancels it (graceful shutdown).
+
+    Unlike `asyncio.run`, leftover tasks get a bounded wait when the loop closes: a task
+    that swallows cancellation (already reported by its run) cannot hang the process.
+    """
+    loop = asyncio.new_event_loop()
+    task = loop.create_task(main)
+    interrupted = False
+    previous = None
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        nonlocal interrupted
+        if interrupted:
+            raise KeyboardInterrupt
+        interrupted = True
+        loop.call_soon_threadsafe(task.cancel)
+
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        try:
+            return loop.run_until_complete(task)
+        except asyncio.CancelledError:
+            if interrupted:
+                raise KeyboardInterrupt from None
+            raise
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+        close_loop(loop)
+
+
+def close_loop(loop: asyncio.AbstractEventLoop, grace: float = DEFAULT_CANCEL_GRACE) -> None:
+    leftover = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    for task in leftover:
+        task.cancel()
+    if leftover:
+        loop.run_until_complete(asyncio.wait(leftover, timeout=grace))
+    loop.run_until_complete(loop.shutdown_asyncgens())
+    loop.close()
+
+
+def _resolve_cap(target: Target, max_concurrency: int | None) -> int:
+    if max_concurrency is None:
+        max_concurrency = getattr(target, "max_concurrency", None) or DEFAULT_MAX_CONCURRENCY
+    if not isinstance(max_concurrency, int) or max_concurrency < 1:
+        raise ValueError(f"max_concurrency must be an int >= 1, got {max_concurrency!r}")
+    return max_concurrency
+
+
+def _pools(pool: Pool | Sequence[Pool] | None) -> tuple[Pool, ...]:
+    if pool is None:
+        return ()
+    if isinstance(pool, Pool):
+        return (pool,)
+    pools = tuple(pool)
+    for p in pools:
+        if not isinstance(p, Pool):
+            raise TypeError(f"pool must be a graphdeck.limits.Pool, got {type(p).__name__}")
+    return pools
+
+
+def _prepare(target: Target, inputs: Mapping[str, Any] | None) -> tuple[TaskGraph, GraphFn | None]:
+    if isinstance(target, GraphFn):
+        return TaskGraph(target.name, target.bind_inputs(inputs)), target
+    if isinstance(target, Graphify):
+        return target.build(**dict(inputs or {})), None
+    if isinstance(target, TaskGraph):
+        if inputs:
+            raise GraphBuildError("a prebuilt TaskGraph takes no inputs; they are in its nodes")
+        if any(node.state.value != "pending" for node in target._nodes.values()):
+            raise GraphBuildError(
+                f"TaskGraph {target.name!r} has already run; build a new one to run it again "
+                "(or use Run.rerun)"
+            )
+        return target.finalize(), None
+    raise TypeError(
+        "run target must be a @graph_fn, a @graphify or a TaskGraph; "
+        f"got {type(target).__name__}"
+    )
