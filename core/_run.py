@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from . import _context
 from ._graph import Node, NodeKind, TaskGraph, collect_refs, resolve_refs
-from ._scheduler import Scheduler
+from ._scheduler import Scheduler, report_internal_error
 from ._states import UNSUCCESSFUL_NODE_STATES, NodeState, RunState
 from .errors import NodeCancelled, RunCancelled, RunError, RunFailed, RunTimedOut
 from .events import ChildRunStarted, Event, RunFinished, RunStarted, RunWarning
@@ -206,6 +206,10 @@ class Run:
                 await self._shutdown()
                 self._finish(RunState.CANCELLED)
             raise
+        except Exception as exc:  # a bug in graphdeck: say so, and never leave result() hanging
+            report_internal_error(f"run {self.id} driver failed", exc)
+            if not self.state.is_terminal:
+                self._force_close(exc)
         finally:
             if timer is not None:
                 timer.cancel()
@@ -332,7 +336,7 @@ class Run:
             owners = {n._worker: n for n in self.graph._nodes.values() if n._worker}
             for task in stuck:
                 if task is body:
-                    self._abandoned.add(task)
+                    self._keep_abandoned(task)
                     self._emit(
                         RunWarning(
                             time.time(),
@@ -343,14 +347,20 @@ class Run:
                     )
                 else:
                     sched.abandon(task, owners.get(task), self.grace)
-        for task in self._abandoned:
-            task.add_done_callback(self._abandoned.discard)
         for child in self.children:
             await child._wait_finished()
-        # Map nodes whose children were all abandoned or cancelled are settled by now;
-        # anything else left open is a bug worth failing loudly on.
         leftover = [n.id for n in self.graph._nodes.values() if not n.state.is_terminal]
-        assert not leftover, f"nodes left open after shutdown: {leftover[:5]}"
+        if leftover:
+            raise RuntimeError(f"nodes left open after shutdown: {leftover[:5]}")
+
+    def _force_close(self, error: BaseException) -> None:
+        """Last resort after an internal error: close every open node and fail the run."""
+        for node in self.graph._nodes.values():
+            if not node.state.is_terminal:
+                node.state = NodeState.CANCELLED
+                node.error = error
+        self._sched.unfinished = 0
+        self._finish(RunState.FAILED, body_error=error)
 
     def _finish(
         self,
@@ -420,6 +430,12 @@ class Run:
             f"[{detail}{more}] ({summary})"
         )
         return RunFailed(message, run_id=self.id, errors=errors, partial_outputs=outputs)
+
+    def _keep_abandoned(self, task: asyncio.Task[Any]) -> None:
+        """Hold a strong reference to a task that ignored cancellation until it ends, so
+        it is never garbage-collected while pending."""
+        self._abandoned.add(task)
+        task.add_done_callback(self._abandoned.discard)
 
     async def _wait_finished(self) -> None:
         if self._outcome is not None:

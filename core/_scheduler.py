@@ -160,7 +160,9 @@ class Scheduler:
             and len(workers) - self.claimed < len(self.ready)
             and not self.stopping
         ):
-            task = asyncio.get_running_loop().create_task(self._worker())
+            task = asyncio.get_running_loop().create_task(
+                self._worker(), name=f"graphdeck-worker-{self.run.id}"
+            )
             workers.add(task)
 
     # -- workers ----------------------------------------------------------------------------
@@ -190,6 +192,10 @@ class Scheduler:
                         node._cancel_requested and task.uncancel() == 0
                     ):
                         raise
+                except Exception as exc:  # a bug in graphdeck: fail the node, keep going
+                    if node._worker is task:
+                        self.finish(node, FAILED, exc)
+                    report_internal_error(f"worker failed while running {node.id!r}", exc)
                 finally:
                     # An abandoned worker's node and counters were settled by `abandon`.
                     if task not in self.abandoned:
@@ -399,7 +405,7 @@ class Scheduler:
         """Stop waiting for a worker whose node ignored cancellation; report it by name."""
         self.workers.discard(worker)
         self.abandoned.add(worker)
-        self.run._abandoned.add(worker)
+        self.run._keep_abandoned(worker)
         if node is None or node._worker is not worker:
             return
         self.claimed -= 1
@@ -436,6 +442,14 @@ class Scheduler:
         if self._occupancy_flush is not None:
             self._occupancy_flush.cancel()
         self.flush_occupancy()
+
+
+def report_internal_error(message: str, exc: BaseException) -> None:
+    """Make an internal error loud (the loop's exception handler logs it; the test suite
+    fails on it) without taking the run down with it."""
+    asyncio.get_running_loop().call_exception_handler(
+        {"message": f"graphdeck internal error: {message}", "exception": exc}
+    )
 
 
 def _is_timeout(error: BaseException | None) -> bool:

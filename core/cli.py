@@ -193,6 +193,7 @@ def _report(
     counter.update(handle)
     counts = {state.value: n for state, n in sorted(counter.counts.items()) if n}
     duration = (handle.finished_at or 0) - (handle.started_at or 0)
+    errors = error.errors if error else {}
     if as_json:
         document = {
             "run_id": handle.id,
@@ -201,7 +202,7 @@ def _report(
             "outputs": outputs,
             "counts": counts,
             "duration_s": round(duration, 6),
-            "errors": {k: f"{type(e).__name__}: {e}" for k, e in (error.errors if error else {}).items()},
+            "errors": {k: f"{type(e).__name__}: {e}" for k, e in errors.items()},
         }
         json.dump(document, out, default=repr, indent=2)
         out.write("\n")

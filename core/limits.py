@@ -58,7 +58,7 @@ class Pool:
             # waiter was cancelled after the hand-over, give the slot on.
             if waiter.done() and not waiter.cancelled():
                 self.release()
-            else:
+            elif waiter in self._waiters:  # `release` may have dropped it already
                 self._waiters.remove(waiter)
             raise
 
