@@ -26,16 +26,13 @@ class Builder:
         self.graph = graph
         self._counts: dict[str, int] = {}
         self._prefix: list[str] = []
+        self.group: str | None = None  # "outer/inner" while inlining subgraphs
 
     def _new_id(self, base: str) -> str:
-        scoped = "/".join([*self._prefix, base])
+        scoped = f"{self.group}/{base}" if self.group else base
         n = self._counts.get(scoped, 0)
         self._counts[scoped] = n + 1
         return f"{scoped}_{n}"
-
-    @property
-    def group(self) -> str | None:
-        return "/".join(self._prefix) or None
 
     def add_call(self, tool: Tool, inputs: dict[str, Any]) -> NodeHandle:
         node = self.graph.add_node(self._new_id(tool.name), tool, inputs, group=self.group)
@@ -48,14 +45,16 @@ class Builder:
 
     def inline(self, sub: Graphify, inputs: dict[str, Any]) -> SubgraphHandle:
         """Run a nested graphify's builder here, its nodes prefixed with its name."""
-        scoped = "/".join([*self._prefix, sub.name])
+        scoped = f"{self.group}/{sub.name}" if self.group else sub.name
         n = self._counts.get(scoped, 0)
         self._counts[scoped] = n + 1
         self._prefix.append(sub.name if n == 0 else f"{sub.name}_{n}")
+        self.group = "/".join(self._prefix)
         try:
             returned = sub.fn(**inputs)
         finally:
             self._prefix.pop()
+            self.group = "/".join(self._prefix) or None
         return SubgraphHandle(sub, _check_returned(sub, returned))
 
 

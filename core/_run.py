@@ -20,6 +20,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from . import _context
+from ._eventlog import EventLog
 from ._graph import Node, NodeKind, TaskGraph, collect_refs, resolve_refs
 from ._scheduler import Scheduler, report_internal_error
 from ._states import UNSUCCESSFUL_NODE_STATES, NodeState, RunState
@@ -77,7 +78,7 @@ class Run:
         self._agent_outputs: dict[str, Any] | None = None
         self._body_task: asyncio.Task[Any] | None = None
         self._sched = Scheduler(self, cap, pools)
-        self._log: list[Event] = []
+        self._log = EventLog(self.id)
         self._log_waiter: asyncio.Future[None] | None = None
         self._wake: asyncio.Future[str] | None = None
         self._outcome: asyncio.Future[dict[str, Any]] | None = None
@@ -125,15 +126,19 @@ class Run:
 
     def _emit(self, event: Event) -> None:
         self._log.append(event)
+        if self._log_waiter is not None:
+            self._wake_readers()
+
+    def _wake_readers(self) -> None:
+        """Called after appending while a reader waits; wakes them once per loop turn."""
         waiter = self._log_waiter
-        if waiter is not None:
-            self._log_waiter = None
-            if not waiter.done():
-                waiter.set_result(None)
+        self._log_waiter = None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def events_since(self, index: int) -> list[Event]:
         """Events from position `index` on; `index + len(result)` is where to ask next."""
-        return self._log[index:]
+        return self._log.since(index)
 
     @property
     def event_count(self) -> int:
@@ -145,7 +150,7 @@ class Run:
         log = self._log
         while True:
             while index < len(log):
-                event = log[index]
+                event = log.event(index)
                 index += 1
                 yield event
             if self.state.is_terminal:
@@ -238,6 +243,9 @@ class Run:
                 sched.set_state(node, NodeState.PENDING)
         all_nodes = self.graph._nodes
         for node in nodes:
+            if fresh:
+                node._waiting = len(node.upstream)
+                continue
             node._waiting = sum(1 for u in node.upstream if u in ids) + sum(
                 1 for c in node.children or () if c.id in ids
             )
@@ -253,6 +261,7 @@ class Run:
                 sched.finish(node, NodeState.SKIPPED)
             else:
                 sched.make_ready(node)
+        sched.fill_workers()
 
     def _start_agent_body(self) -> None:
         assert self._agent is not None
@@ -543,6 +552,7 @@ class Run:
             self._sched.finish(node, NodeState.CANCELLED)
         else:
             self._sched.make_ready(node)
+            self._sched.fill_workers()
         return node
 
     def _dynamic_id(self, base: str) -> str:

@@ -33,10 +33,11 @@ from ._states import (
     NodeState,
 )
 from .errors import CancellationIgnored, NodeCancelled
-from .events import NodeAdded, NodeOutput, NodeStateChanged, OccupancyChanged, RunWarning
+from .events import OccupancyChanged, RunWarning
 
 if TYPE_CHECKING:
     from ._run import Run
+    from ._tool import Tool
     from .limits import Pool
 
 PENDING = NodeState.PENDING
@@ -106,28 +107,24 @@ class Scheduler:
             self.unfinished += 1
         node.state = state
         node.error = error
-        self.run._emit(
-            NodeStateChanged(now, self.run.id, node.id, state, node.attempt, error, inputs)
-        )
+        run = self.run
+        run._log.node_state(now, node, state, node.attempt, error, inputs)
+        if run._log_waiter is not None:
+            run._wake_readers()
 
     def add_node(self, node: Node) -> None:
-        """Count a node the run will execute and announce it."""
+        """Count a node the run will execute and announce it (`NodeAdded`)."""
         self.unfinished += 1
-        self.run._emit(
-            NodeAdded(
-                time.time(),
-                self.run.id,
-                node.id,
-                node.tool.name,
-                node.declared_inputs,
-                node.group,
-            )
-        )
+        run = self.run
+        run._log.node_added(time.time(), node)
+        if run._log_waiter is not None:
+            run._wake_readers()
 
     # -- readiness --------------------------------------------------------------------------
 
     def make_ready(self, node: Node) -> None:
-        """All of `node`'s upstream succeeded: resolve its inputs and queue it."""
+        """All of `node`'s upstream succeeded: resolve its inputs and queue it. The caller
+        then calls `fill_workers()`."""
         if self.stopping:
             return
         resolved = None
@@ -151,9 +148,10 @@ class Scheduler:
             return
         self.set_state(node, READY, inputs=resolved)
         self.ready.append(node)
-        self._fill_workers()
 
-    def _fill_workers(self) -> None:
+    def fill_workers(self) -> None:
+        """Start workers for queued nodes, up to the cap. Called once after a burst of
+        `make_ready` calls rather than per node."""
         workers = self.workers
         while (
             len(workers) < self.cap
@@ -168,6 +166,8 @@ class Scheduler:
     # -- workers ----------------------------------------------------------------------------
 
     async def _worker(self) -> None:
+        """Drain the ready queue, running each node inline: no Task or coroutine of our
+        own per node, only the tool's."""
         task = asyncio.current_task()
         assert task is not None
         # Tools called from a tool body run inline: a new node would wait for the slot
@@ -181,8 +181,34 @@ class Scheduler:
                     continue
                 self.claimed += 1
                 node._worker = task
+                tool = node.tool
+                held: list[Pool] | None = None
                 try:
-                    await self._execute(node, task)
+                    if self.pools or tool.pool is not None:
+                        held = await self._acquire_pools(tool)
+                    self.set_state(node, RUNNING)
+                    self._occupy(1)
+                    inputs = node.resolved_inputs
+                    assert inputs is not None
+                    direct = tool.is_async and tool.timeout is None
+                    failures = 0
+                    while True:  # one pass per attempt
+                        try:
+                            if direct:  # the hot path: await the body right here
+                                outputs = tool.normalize(await tool.fn(**inputs))
+                            else:
+                                outputs = await tool.attempt(inputs)
+                        except Exception as exc:
+                            delay = self._after_failure(node, task, exc, failures)
+                            if delay is None:
+                                break
+                            if delay:
+                                await asyncio.sleep(delay)
+                            failures += 1
+                            self.set_state(node, RUNNING)
+                        else:
+                            self._after_success(node, task, outputs)
+                            break
                 except asyncio.CancelledError:
                     if node._worker is task:
                         self.finish(node, CANCELLED)
@@ -197,6 +223,9 @@ class Scheduler:
                         self.finish(node, FAILED, exc)
                     report_internal_error(f"worker failed while running {node.id!r}", exc)
                 finally:
+                    if held:
+                        for pool in held:
+                            pool.release()
                     # An abandoned worker's node and counters were settled by `abandon`.
                     if task not in self.abandoned:
                         self.claimed -= 1
@@ -207,49 +236,48 @@ class Scheduler:
             self.workers.discard(task)
             self.abandoned.discard(task)
 
-    async def _execute(self, node: Node, task: asyncio.Task[None]) -> None:
-        tool = node.tool
-        inputs = node.resolved_inputs
-        assert inputs is not None
+    async def _acquire_pools(self, tool: Tool) -> list[Pool]:
+        """Hold a slot of every pool the node needs, in a fixed order (no deadlock)."""
         pools = (*self.pools, tool.pool) if tool.pool is not None else self.pools
         held: list[Pool] = []
         try:
             for pool in pools:
                 await pool.acquire()
                 held.append(pool)
-            self.set_state(node, RUNNING)
-            self._occupy(1)
-            failures = 0
-            while True:
-                try:
-                    outputs = await tool.attempt(inputs)
-                except Exception as exc:
-                    if node._worker is not task:
-                        return
-                    if node._cancel_requested:
-                        raise asyncio.CancelledError from exc
-                    if failures < tool.retries and not self.stopping:
-                        self.set_state(node, RETRYING, exc)
-                        if tool.backoff:
-                            await asyncio.sleep(tool.backoff * (2**failures))
-                        failures += 1
-                        self.set_state(node, RUNNING)
-                        continue
-                    self.finish(node, TIMED_OUT if _is_timeout(exc) else FAILED, exc)
-                    return
-                if node._worker is not task:
-                    return
-                if node._cancel_requested:
-                    # The body swallowed our CancelledError and returned: the node is still
-                    # cancelled, and the worker's pending cancellation is consumed.
-                    task.uncancel()
-                    self.finish(node, CANCELLED)
-                    return
-                self.finish(node, SUCCEEDED, outputs=outputs)
-                return
-        finally:
+        except BaseException:
             for pool in held:
                 pool.release()
+            raise
+        return held
+
+    def _after_failure(
+        self, node: Node, task: asyncio.Task[None], error: Exception, failures: int
+    ) -> float | None:
+        """Settle a failed attempt. Returns the delay before retrying, or None when the
+        node is finished (failed, timed out, or no longer this worker's)."""
+        if node._worker is not task:
+            return None
+        if node._cancel_requested:
+            raise asyncio.CancelledError from error
+        tool = node.tool
+        if failures < tool.retries and not self.stopping:
+            self.set_state(node, RETRYING, error)
+            return tool.backoff * (2**failures)
+        self.finish(node, TIMED_OUT if _is_timeout(error) else FAILED, error)
+        return None
+
+    def _after_success(
+        self, node: Node, task: asyncio.Task[None], outputs: dict[str, Any]
+    ) -> None:
+        if node._worker is not task:
+            return  # abandoned meanwhile: the node was already settled
+        if node._cancel_requested:
+            # The body swallowed our CancelledError and returned: the node is still
+            # cancelled, and the worker's pending cancellation is consumed.
+            task.uncancel()
+            self.finish(node, CANCELLED)
+            return
+        self.finish(node, SUCCEEDED, outputs=outputs)
 
     # -- completion ---------------------------------------------------------------------------
 
@@ -265,7 +293,7 @@ class Scheduler:
             self._occupy(-1)
         if outputs is not None:
             node.outputs = outputs
-            self.run._emit(NodeOutput(time.time(), self.run.id, node.id, node.attempt, outputs))
+            self.run._log.node_output(time.time(), node, node.attempt, outputs)
         self.set_state(node, state, error)
         waiter = node._waiter
         if waiter is not None and not waiter.done():
@@ -280,6 +308,7 @@ class Scheduler:
                 dependent._waiting -= 1
                 if dependent._waiting == 0 and dependent.state is PENDING:
                     self.make_ready(dependent)
+                    self.fill_workers()
                 elif dependent._waiting == 0 and dependent.state is RUNNING:
                     self._aggregate(dependent)  # the last child of a map finished
         else:
@@ -332,7 +361,7 @@ class Scheduler:
             child = existing.get(child_id)
             if child is None:
                 child = Node(child_id, node.tool, item, group=node.id)
-                child.dependents = [node]
+                child.dependents = (node,)
                 self.run.graph._append_node(child)
                 self.add_node(child)
             else:
@@ -347,7 +376,7 @@ class Scheduler:
         for child in children:
             self.set_state(child, READY)
             self.ready.append(child)
-        self._fill_workers()
+        self.fill_workers()
 
     def _aggregate(self, node: Node) -> None:
         """All children of a map ended: its outputs are per-key lists in item order."""
@@ -416,7 +445,7 @@ class Scheduler:
         )
         self.run._emit(RunWarning(time.time(), self.run.id, message, node.id))
         self.finish(node, CANCELLED, CancellationIgnored(message))
-        self._fill_workers()
+        self.fill_workers()
 
     # -- occupancy ----------------------------------------------------------------------------
 

@@ -1,0 +1,177 @@
+"""Scheduler cost per node, against plain asyncio measured in the same run.
+
+    python bench/scheduler.py            # N = 1k, 10k, 100k at caps 4 and 64, + 10k chain
+    python bench/scheduler.py --quick    # N = 1k, 10k only
+
+Fan-out then fan-in of N trivial async tools through `graphify` + `run_async` (graph build
+and the full event stream included) versus the same work as `asyncio.gather` over an
+`asyncio.Semaphore`. Two trivial tools: one returns at once (the baseline's Tasks then
+finish in their first step, its best case), one awaits `asyncio.sleep(0)` once (any real
+I/O tool suspends at least once). The chain is compared with the asyncio way of writing a
+DAG: a Task per node awaiting its upstream's Task.
+
+Machines here are noisy, so each time is the best of `--repeat` runs and what matters is
+the ratio. Memory is the tracemalloc peak of a separate pass, divided by N.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import time
+import tracemalloc
+from collections.abc import Awaitable, Callable
+
+from graphdeck import graphify, run_async, tool
+
+
+async def double_now(x: int) -> dict:
+    return {"out": x * 2}
+
+
+async def double_yield(x: int) -> dict:
+    await asyncio.sleep(0)
+    return {"out": x * 2}
+
+
+async def add(xs: list[int]) -> dict:
+    return {"sum": sum(xs)}
+
+
+reduce_sum = tool(outputs=["sum"])(add)
+
+
+def fan_graph(body: Callable[[int], Awaitable[dict]]):
+    work = tool(outputs=["out"], name="work")(body)
+
+    @graphify(name="fan", inputs=["n"], outputs=["sum"])
+    def fan(n):
+        outs = [work(x=i) for i in range(n)]
+        return {"sum": reduce_sum(xs=[o.out for o in outs]).sum}
+
+    return fan
+
+
+def chain_graph(body: Callable[[int], Awaitable[dict]]):
+    work = tool(outputs=["out"], name="work")(body)
+
+    @graphify(name="chain", inputs=["n"], outputs=["out"])
+    def chain(n):
+        value = work(x=0)
+        for _ in range(n - 1):
+            value = work(x=value.out)
+        return {"out": value.out}
+
+    return chain
+
+
+Case = Callable[[int, int], Awaitable[int]]
+
+
+def graphdeck_fan(body) -> Case:
+    graph = fan_graph(body)
+
+    async def case(n: int, cap: int) -> int:
+        return (await run_async(graph, {"n": n}, max_concurrency=cap))["sum"]
+
+    return case
+
+
+def gather_fan(body) -> Case:
+    async def case(n: int, cap: int) -> int:
+        sem = asyncio.Semaphore(cap)
+
+        async def one(x: int) -> dict:
+            async with sem:
+                return await body(x)
+
+        outs = await asyncio.gather(*(one(i) for i in range(n)))
+        return (await add([o["out"] for o in outs]))["sum"]
+
+    return case
+
+
+def graphdeck_chain(body) -> Case:
+    graph = chain_graph(body)
+
+    async def case(n: int, cap: int) -> int:
+        return (await run_async(graph, {"n": n}, max_concurrency=cap))["out"]
+
+    return case
+
+
+def task_chain(body) -> Case:
+    async def case(n: int, cap: int) -> int:
+        sem = asyncio.Semaphore(cap)
+
+        async def node(upstream: asyncio.Task | None) -> dict:
+            x = (await upstream)["out"] if upstream is not None else 0
+            async with sem:
+                return await body(x)
+
+        last = None
+        for _ in range(n):
+            last = asyncio.ensure_future(node(last))
+        assert last is not None
+        return (await last)["out"]
+
+    return case
+
+
+def timed(case: Case, n: int, cap: int, repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        gc.collect()
+        began = time.perf_counter()
+        asyncio.run(case(n, cap))
+        best = min(best, time.perf_counter() - began)
+    return best
+
+
+def peak_bytes(case: Case, n: int, cap: int) -> int:
+    gc.collect()
+    tracemalloc.start()
+    try:
+        asyncio.run(case(n, cap))
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="skip N = 100k")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    sizes = [1_000, 10_000] if args.quick else [1_000, 10_000, 100_000]
+    rows = []
+    for label, body in (("returns", double_now), ("yields", double_yield)):
+        ours, theirs = graphdeck_fan(body), gather_fan(body)
+        rows += [(f"fan {label}", n, cap, ours, theirs) for n in sizes for cap in (4, 64)]
+    rows.append(("chain returns", 10_000, 4, graphdeck_chain(double_now), task_chain(double_now)))
+    header = (
+        f"{'shape (tool)':<16}{'N':>8}{'cap':>5}{'graphdeck µs':>14}{'asyncio µs':>12}"
+        f"{'ratio':>7}{'graphdeck KB':>14}{'asyncio KB':>12}{'wall s':>8}"
+    )
+    print(header)
+    print("-" * len(header))
+    for shape, n, cap, ours, baseline in rows:
+        assert asyncio.run(ours(n, cap)) == asyncio.run(baseline(n, cap))
+        ours_s = timed(ours, n, cap, args.repeat)
+        base_s = timed(baseline, n, cap, args.repeat)
+        ours_kb = peak_bytes(ours, n, cap) / n / 1024
+        base_kb = peak_bytes(baseline, n, cap) / n / 1024
+        print(
+            f"{shape:<16}{n:>8}{cap:>5}{ours_s / n * 1e6:>14.2f}{base_s / n * 1e6:>12.2f}"
+            f"{ours_s / base_s:>7.2f}{ours_kb:>14.2f}{base_kb:>12.2f}{ours_s:>8.3f}",
+            flush=True,
+        )
+    print(
+        "per node; asyncio = gather over a Semaphore (chain: a Task per node awaiting its\n"
+        f"upstream); ratio < 1: graphdeck is faster. Time: best of {args.repeat} runs."
+    )
+
+
+if __name__ == "__main__":
+    main()
