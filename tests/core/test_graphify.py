@@ -2,39 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from graphdeck import GraphBuildError, Ref, TaskGraph, graphify, run, tool
+from graphdeck.loader import load_graph_file
 
-
-@tool(outputs=["result"])
-async def pick(items: list[int], index: int) -> dict:
-    return {"result": items[index]}
-
-
-@tool(outputs=["out"])
-async def work(x: int) -> dict:
-    return {"out": x * 2}
-
-
-@tool(outputs=["sum"])
-async def reduce_sum(xs: list[int]) -> dict:
-    return {"sum": sum(xs)}
-
-
-@graphify(name="map_reduce", inputs=["vals"], outputs=["sum"])
-def map_reduce(vals):
-    outs = [work(x=v) for v in vals]
-    total = reduce_sum(xs=[o.out for o in outs])
-    return {"sum": total.sum}
-
-
-@graphify(name="map_reduce_pick", inputs=["vals"], outputs=["sum"])
-def map_reduce_pick(vals):
-    results = [pick(items=vals, index=i) for i in range(len(vals))]
-    outs = [work(x=v.result) for v in results]
-    total = reduce_sum(xs=[o.out for o in outs])
-    return {"sum": total.sum}
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+map_reduce = load_graph_file(EXAMPLES / "map_reduce.py").pick()
+map_reduce_pick = load_graph_file(EXAMPLES / "map_reduce_pick.py").pick()
+work = map_reduce.fn.__globals__["work"]
+reduce_sum = map_reduce.fn.__globals__["reduce_sum"]
 
 
 @pytest.mark.parametrize("graph", [map_reduce, map_reduce_pick])
@@ -59,8 +38,12 @@ def test_build_returns_inspectable_graph_without_running() -> None:
 
 
 def test_missing_and_unknown_inputs_are_build_errors() -> None:
+    @graphify(inputs=["vals"], outputs=["sum"])
+    def needs_vals(vals):
+        return {"sum": reduce_sum(xs=list(vals)).sum}
+
     with pytest.raises(GraphBuildError, match=r"missing input.*vals"):
-        map_reduce.build()
+        needs_vals.build()
     with pytest.raises(GraphBuildError, match=r"unknown input.*nope"):
         map_reduce.build(vals=[1], nope=2)
 
