@@ -35,9 +35,7 @@ class Ref:
         return f"Ref({self.node_id!r}, {self.key!r})" if self.key else f"Ref({self.node_id!r})"
 
     def __eq__(self, other: object) -> bool:
-        return (
-            type(other) is Ref and other.node_id == self.node_id and other.key == self.key
-        )
+        return type(other) is Ref and other.node_id == self.node_id and other.key == self.key
 
     def __hash__(self) -> int:
         return hash((self.node_id, self.key))
@@ -46,6 +44,7 @@ class Ref:
 class NodeKind:
     TOOL = "tool"  # executes its tool once per attempt, in a slot of the run's cap
     MAP = "map"  # expands into one child per item when its inputs resolve; holds no slot
+    EXTERNAL = "external"  # executed elsewhere (a graphdeck.parallel item); only recorded
 
 
 class Attempt(NamedTuple):

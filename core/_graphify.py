@@ -127,9 +127,7 @@ class Graphify:
         self.inputs: tuple[str, ...] = tuple(inputs) if inputs is not None else tuple(params)
         self.outputs: tuple[str, ...] = tuple(outputs or ())
         unknown = [i for i in self.inputs if i not in params]
-        if unknown and not any(
-            p.kind is p.VAR_KEYWORD for p in signature.parameters.values()
-        ):
+        if unknown and not any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values()):
             raise GraphBuildError(
                 f"graphify {self.name!r} declares inputs {unknown} its builder does not take"
             )

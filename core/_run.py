@@ -190,9 +190,7 @@ class Run:
 
     async def _drive(self, targets: list[Node] | None) -> None:
         loop = asyncio.get_running_loop()
-        timer = (
-            loop.call_later(self.timeout, self._request, "timeout") if self.timeout else None
-        )
+        timer = loop.call_later(self.timeout, self._request, "timeout") if self.timeout else None
         self._round_nodes = targets
         try:
             if self._agent is not None and targets is None:
@@ -253,9 +251,7 @@ class Run:
             if node.state is not NodeState.PENDING or node._waiting:
                 continue
             blocked = any(
-                all_nodes[u].state is not NodeState.SUCCEEDED
-                for u in node.upstream
-                if u not in ids
+                all_nodes[u].state is not NodeState.SUCCEEDED for u in node.upstream if u not in ids
             )
             if blocked:
                 sched.finish(node, NodeState.SKIPPED)
@@ -358,6 +354,10 @@ class Run:
                     sched.abandon(task, owners.get(task), self.grace)
         for child in self.children:
             await child._wait_finished()
+        for node in self.graph._nodes.values():
+            # Items of a parallel primitive whose agent was abandoned: nobody will settle them.
+            if node.kind is NodeKind.EXTERNAL and not node.state.is_terminal:
+                sched.finish(node, NodeState.CANCELLED)
         leftover = [n.id for n in self.graph._nodes.values() if not n.state.is_terminal]
         if leftover:
             raise RuntimeError(f"nodes left open after shutdown: {leftover[:5]}")
@@ -427,9 +427,7 @@ class Run:
             message = f"run {self.name!r} ({self.id}) was cancelled ({summary})"
             return RunCancelled(message, run_id=self.id, errors=errors, partial_outputs=outputs)
         if timed_out:
-            message = (
-                f"run {self.name!r} ({self.id}) timed out after {self.timeout:g}s ({summary})"
-            )
+            message = f"run {self.name!r} ({self.id}) timed out after {self.timeout:g}s ({summary})"
             return RunTimedOut(message, run_id=self.id, errors=errors, partial_outputs=outputs)
         shown = list(errors.items())[:5]
         detail = "; ".join(f"{k}: {type(e).__name__}: {e}" for k, e in shown)
@@ -542,8 +540,9 @@ class Run:
 
     # -- graph_fn tool calls -------------------------------------------------------------------
 
-    def _new_dynamic_node(self, tool: Tool, inputs: dict[str, Any], node_id: str,
-                          group: str | None = None) -> Node:
+    def _new_dynamic_node(
+        self, tool: Tool, inputs: dict[str, Any], node_id: str, group: str | None = None
+    ) -> Node:
         node = Node(node_id, tool, inputs, group=group)
         node._waiter = asyncio.get_running_loop().create_future()
         self.graph._append_node(node)
@@ -614,4 +613,3 @@ def _agent_outputs(returned: Any) -> dict[str, Any]:
     if isinstance(returned, Mapping):
         return dict(returned)
     return {"result": returned}
-

@@ -214,9 +214,7 @@ class Scheduler:
                         self.finish(node, CANCELLED)
                     # A cancellation aimed only at this node is consumed here; one aimed at
                     # the worker (run cancelled) or a second one propagates.
-                    if task.cancelling() and not (
-                        node._cancel_requested and task.uncancel() == 0
-                    ):
+                    if task.cancelling() and not (node._cancel_requested and task.uncancel() == 0):
                         raise
                 except Exception as exc:  # a bug in graphdeck: fail the node, keep going
                     if node._worker is task:
@@ -266,9 +264,7 @@ class Scheduler:
         self.finish(node, TIMED_OUT if _is_timeout(error) else FAILED, error)
         return None
 
-    def _after_success(
-        self, node: Node, task: asyncio.Task[None], outputs: dict[str, Any]
-    ) -> None:
+    def _after_success(self, node: Node, task: asyncio.Task[None], outputs: dict[str, Any]) -> None:
         if node._worker is not task:
             return  # abandoned meanwhile: the node was already settled
         if node._cancel_requested:
@@ -383,9 +379,7 @@ class Scheduler:
         children = node.children or []
         states = {c.state for c in children}
         if states <= {SUCCEEDED}:
-            keys = node.tool.outputs or (
-                tuple(children[0].outputs or ()) if children else ()
-            )
+            keys = node.tool.outputs or (tuple(children[0].outputs or ()) if children else ())
             outputs = {k: [(c.outputs or {}).get(k) for c in children] for k in keys}
             self.finish(node, SUCCEEDED, outputs=outputs)
             return

@@ -54,9 +54,7 @@ TERMINAL_NODE_STATES = frozenset(
 # Invariant: a terminal state leaves only through PENDING or READY, which `Run.rerun`
 # uses to open a new attempt; a retry goes RUNNING -> RETRYING -> RUNNING.
 _TRANSITIONS: dict[NodeState, frozenset[NodeState]] = {
-    NodeState.PENDING: frozenset(
-        {NodeState.READY, NodeState.CANCELLED, NodeState.SKIPPED}
-    ),
+    NodeState.PENDING: frozenset({NodeState.READY, NodeState.CANCELLED, NodeState.SKIPPED}),
     # READY -> FAILED: its inputs could not be prepared (a missing upstream output).
     NodeState.READY: frozenset(
         {NodeState.RUNNING, NodeState.CANCELLED, NodeState.SKIPPED, NodeState.FAILED}
@@ -88,6 +86,4 @@ class IllegalTransition(RuntimeError):
 def check_transition(node_id: str, old: NodeState, new: NodeState) -> None:
     """Raise `IllegalTransition` unless `old -> new` is in the table."""
     if new not in _TRANSITIONS[old]:
-        raise IllegalTransition(
-            f"node {node_id!r}: illegal transition {old.value} -> {new.value}"
-        )
+        raise IllegalTransition(f"node {node_id!r}: illegal transition {old.value} -> {new.value}")

@@ -242,9 +242,7 @@ def map_items(tool: Tool, kwargs: Mapping[str, Any]) -> list[dict[str, Any]]:
         raise GraphBuildError(f"{tool.name}.map(...): list arguments differ in length {lengths}")
     fixed = {k: v for k, v in kwargs.items() if k not in listed}
     count = next(iter(lengths.values()))
-    return [
-        tool.bind((), {**fixed, **{k: v[i] for k, v in listed.items()}}) for i in range(count)
-    ]
+    return [tool.bind((), {**fixed, **{k: v[i] for k, v in listed.items()}}) for i in range(count)]
 
 
 @overload

@@ -63,9 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     run_cmd = commands.add_parser("run", help="run a graph from a graph file")
     run_cmd.add_argument("file", help="a Python module defining @graph_fn / @graphify graphs")
     run_cmd.add_argument("--graph", help="which graph of the file to run (by name)")
-    run_cmd.add_argument(
-        "--inputs", help="graph inputs as a JSON object, or @path to a JSON file"
-    )
+    run_cmd.add_argument("--inputs", help="graph inputs as a JSON object, or @path to a JSON file")
     run_cmd.add_argument("--max-concurrency", type=_positive_int, default=None, metavar="N")
     run_cmd.add_argument("--on-error", choices=("stop", "continue"), default="stop")
     run_cmd.add_argument("--timeout", type=float, default=None, metavar="SECONDS")
@@ -232,8 +230,7 @@ def _open_monitor(argv: list[str]) -> int:
         from .gui import app  # type: ignore[attr-defined]
     except ImportError as exc:
         print(
-            f"graphdeck: the desktop monitor is not available ({exc}); "
-            "use `graphdeck run FILE.py`",
+            f"graphdeck: the desktop monitor is not available ({exc}); use `graphdeck run FILE.py`",
             file=sys.stderr,
         )
         return EXIT_USAGE

@@ -1,15 +1,15 @@
 """Exceptions raised by graphdeck.
 
-    GraphdeckError
-    ├── GraphBuildError        a graph cannot be built (cycle, bad reference, bad inputs)
-    ├── ToolOutputError        a tool returned something that does not match `outputs=`
-    ├── GraphLoadError         a graph file cannot be loaded (syntax, import, no graphs)
-    ├── NodeCancelled          a node awaited inside a graph_fn was cancelled
-    ├── CancellationIgnored    a node kept running after it was cancelled (grace expired)
-    └── RunError               base of the outcomes of `result()` / `run()`
-        ├── RunFailed          one or more nodes failed; carries their errors and partials
-        │   └── RunTimedOut    the run's own `timeout=` expired (also a TimeoutError)
-        └── RunCancelled       the run was cancelled through its handle or its parent
+GraphdeckError
+├── GraphBuildError        a graph cannot be built (cycle, bad reference, bad inputs)
+├── ToolOutputError        a tool returned something that does not match `outputs=`
+├── GraphLoadError         a graph file cannot be loaded (syntax, import, no graphs)
+├── NodeCancelled          a node awaited inside a graph_fn was cancelled
+├── CancellationIgnored    a node kept running after it was cancelled (grace expired)
+└── RunError               base of the outcomes of `result()` / `run()`
+    ├── RunFailed          one or more nodes failed; carries their errors and partials
+    │   └── RunTimedOut    the run's own `timeout=` expired (also a TimeoutError)
+    └── RunCancelled       the run was cancelled through its handle or its parent
 """
 
 from __future__ import annotations

@@ -91,6 +91,18 @@ class OccupancyChanged(NamedTuple):
     cap: int
 
 
+class GroupOccupancyChanged(NamedTuple):
+    """Items of a `graphdeck.parallel` primitive running inside an agent: how many run at
+    once (their own limit, not the run's cap). Sampled once per loop iteration."""
+
+    time: float
+    run_id: str
+    group: str
+    active: int
+    peak: int
+    limit: int | None
+
+
 class ChildRunStarted(NamedTuple):
     """A nested agent (graph_fn called inside a running graph_fn) started a child run."""
 
@@ -118,6 +130,7 @@ Event = (
     | NodeOutput
     | ChannelMessage
     | OccupancyChanged
+    | GroupOccupancyChanged
     | ChildRunStarted
     | RunWarning
 )
@@ -126,6 +139,7 @@ __all__ = [
     "ChannelMessage",
     "ChildRunStarted",
     "Event",
+    "GroupOccupancyChanged",
     "NodeAdded",
     "NodeOutput",
     "NodeStateChanged",

@@ -16,34 +16,33 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 
-__all__ = ["Pool", "get_pool"]
+__all__ = ["Limiter", "Pool", "get_pool"]
 
 _registry: dict[str, Pool] = {}
 
 
-class Pool:
-    """A FIFO-fair counting limit, usable from any event loop.
+class Limiter:
+    """A FIFO-fair counting limit, usable from any event loop (it binds to none).
 
     Slots are handed directly to the longest waiter on release, so a burst of new callers
     cannot overtake it. `active`, `peak` and `waiting` are for monitoring.
     """
 
-    def __init__(self, name: str, size: int) -> None:
+    def __init__(self, size: int, name: str = "limiter") -> None:
         if size < 1:
-            raise ValueError(f"pool {name!r}: size must be >= 1, got {size!r}")
+            raise ValueError(f"{name!r}: size must be >= 1, got {size!r}")
         self.name = name
         self.size = size
         self.active = 0
         self.peak = 0
         self._waiters: deque[asyncio.Future[None]] = deque()
-        _registry[name] = self
 
     @property
     def waiting(self) -> int:
         return sum(1 for w in self._waiters if not w.done())
 
     def __repr__(self) -> str:
-        return f"<Pool {self.name!r} {self.active}/{self.size} peak={self.peak}>"
+        return f"<{type(self).__name__} {self.name!r} {self.active}/{self.size} peak={self.peak}>"
 
     async def acquire(self) -> None:
         if self.active < self.size and not self._waiters:
@@ -77,12 +76,20 @@ class Pool:
                 return
         self.active -= 1
 
-    async def __aenter__(self) -> Pool:
+    async def __aenter__(self) -> Limiter:
         await self.acquire()
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         self.release()
+
+
+class Pool(Limiter):
+    """A named, process-wide limit; `get_pool(name)` finds it again."""
+
+    def __init__(self, name: str, size: int) -> None:
+        super().__init__(size, name)
+        _registry[name] = self
 
 
 def get_pool(name: str) -> Pool:

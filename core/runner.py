@@ -108,9 +108,7 @@ async def run_async(
         raise
 
 
-def run(
-    target: Target, inputs: Mapping[str, Any] | None = None, **options: Any
-) -> dict[str, Any]:
+def run(target: Target, inputs: Mapping[str, Any] | None = None, **options: Any) -> dict[str, Any]:
     """Synchronous `run_async`: runs the graph on a new event loop and returns its outputs.
 
     Never call it from async code (it would need a second loop inside the first): await
@@ -207,6 +205,5 @@ def _prepare(target: Target, inputs: Mapping[str, Any] | None) -> tuple[TaskGrap
             )
         return target.finalize(), None
     raise TypeError(
-        "run target must be a @graph_fn, a @graphify or a TaskGraph; "
-        f"got {type(target).__name__}"
+        f"run target must be a @graph_fn, a @graphify or a TaskGraph; got {type(target).__name__}"
     )

@@ -1,6 +1,6 @@
 """A 10,000-node fan-out and its fan-in: the scheduler's scale example.
 
-    graphdeck run examples/fanout_10k.py --max-concurrency 64
+graphdeck run examples/fanout_10k.py --max-concurrency 64
 """
 
 from graphdeck import graphify, tool

@@ -74,7 +74,9 @@ def test_human_output_and_python_dash_m_equivalence() -> None:
     if script.exists():
         direct = subprocess.run(
             [str(script), "run", str(EXAMPLES / "map_reduce.py")],
-            capture_output=True, text=True, timeout=60,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert direct.stdout == result.stdout
 

@@ -133,9 +133,7 @@ def test_random_dags(dag, cap, policy, cancel_after, cancel_node, use_pool) -> N
     # active never exceeds the cap (measured in the tools, and as reported)
     assert probe.peak <= limit
     assert handle.occupancy.peak <= cap and handle.occupancy.active == 0
-    assert all(
-        e.active <= cap for e in handle.events_since(0) if isinstance(e, OccupancyChanged)
-    )
+    assert all(e.active <= cap for e in handle.events_since(0) if isinstance(e, OccupancyChanged))
     # every node ends in a terminal state; nothing of the run is left running
     assert all(node.state.is_terminal for node in nodes.values())
     assert leftover == []

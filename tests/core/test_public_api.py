@@ -40,11 +40,22 @@ def test_all_is_explicit_sorted_and_complete() -> None:
 
 def test_states_are_the_documented_closed_sets() -> None:
     assert [s.name for s in graphdeck.NodeState] == [
-        "PENDING", "READY", "RUNNING", "RETRYING", "SUCCEEDED",
-        "FAILED", "TIMED_OUT", "CANCELLED", "SKIPPED",
+        "PENDING",
+        "READY",
+        "RUNNING",
+        "RETRYING",
+        "SUCCEEDED",
+        "FAILED",
+        "TIMED_OUT",
+        "CANCELLED",
+        "SKIPPED",
     ]
     assert [s.name for s in graphdeck.RunState] == [
-        "PENDING", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED",
+        "PENDING",
+        "RUNNING",
+        "SUCCEEDED",
+        "FAILED",
+        "CANCELLED",
     ]
 
 

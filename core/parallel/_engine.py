@@ -1,0 +1,297 @@
+"""The one engine behind every primitive of `graphdeck.parallel`.
+
+At most `limit` worker tasks pull items in input order and await each inline, the design
+the scheduler uses (DESIGN.md §3): no Task, Future or semaphore per item, and items given
+as factories are only called when a slot is free, so memory stays flat however many there
+are. Items are awaitables, zero-argument callables returning one, or (map) arguments of a
+function.
+
+What the reference module got wrong and this one must not (DESIGN.md §4): results come
+back in input order; "first" cancels the losers at once; retries really re-invoke;
+`task_timeout` exists; fail-fast keeps completed results and records what it cancelled.
+Cancelling the caller cancels and awaits every item, and closes the coroutines that never
+started (no "coroutine was never awaited" warnings).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import itertools
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from typing import Any, Protocol
+
+from ._results import GatherResult, TaskResult, TaskStatus
+
+#: seconds cancelled items get to stop before they are abandoned (still referenced)
+CANCEL_GRACE = 2.0
+_ids = itertools.count(1)
+_abandoned: set[asyncio.Task[None]] = set()
+
+
+class Observer(Protocol):
+    """Hook for the monitor: told when items start and end and when occupancy changes."""
+
+    def started(self, result: TaskResult) -> None: ...
+    def finished(self, result: TaskResult) -> None: ...
+    def occupancy(self, active: int, peak: int) -> None: ...
+
+
+class Engine:
+    def __init__(
+        self,
+        *,
+        limit: float,
+        task_timeout: float | None = None,
+        stop_on_failure: bool = False,
+        stop_on_success: bool = False,
+        retries: int = 0,
+        per_second: float | None = None,
+        observer: Observer | None = None,
+        call: Callable[[Any], Awaitable[Any]] | None = None,
+    ) -> None:
+        self.limit = limit
+        self.task_timeout = task_timeout
+        self.stop_on_failure = stop_on_failure
+        self.stop_on_success = stop_on_success
+        self.retries = retries
+        self.observer = observer
+        self.call = call
+        self.id = f"g{next(_ids)}"
+        self.results: list[TaskResult] = []
+        self.active = 0
+        self.peak = 0
+        self.first_error: BaseException | None = None
+        self.first_success: TaskResult | None = None
+        self._interval = 1.0 / per_second if per_second else 0.0
+        self._next_start = 0.0
+        self._queue: deque[tuple[TaskResult, Any]] = deque()
+        self._source: Iterator[Any] | None = None
+        self._source_left = 0.0  # items the source still holds (inf if unknown)
+        self._workers: set[asyncio.Task[None]] = set()
+        self._closed = False  # no more items will be added
+        self._stopping = False  # no more items may start
+        self._stop_status = TaskStatus.CANCELLED  # what unfinished items become
+        self._idle: asyncio.Future[None] | None = None
+        self._began = time.monotonic()
+
+    # -- feeding ------------------------------------------------------------------------
+
+    def add(self, item: Any) -> TaskResult:
+        """Queue one item (an awaitable or a zero-argument factory of one)."""
+        if self.call is None and not (inspect.isawaitable(item) or callable(item)):
+            raise TypeError(
+                f"item {len(self.results)} is a {type(item).__name__}: give an awaitable "
+                "or a zero-argument callable that returns one"
+            )
+        result = TaskResult(self.id, len(self.results))
+        self.results.append(result)
+        if self._stopping:
+            self._settle_unstarted(result, item)
+        else:
+            self._queue.append((result, item))
+            self._fill()
+        return result
+
+    def feed(self, items: Iterable[Any]) -> None:
+        """Take items lazily from an iterable, one whenever a slot frees up."""
+        self._source_left = len(items) if hasattr(items, "__len__") else float("inf")  # type: ignore[arg-type]
+        self._source = iter(items)
+
+    def _take(self) -> tuple[TaskResult, Any] | None:
+        if self._queue:
+            return self._queue.popleft()
+        if self._source is not None:
+            for item in self._source:
+                self._source_left -= 1
+                result = TaskResult(self.id, len(self.results))
+                self.results.append(result)
+                return result, item
+            self._source = None
+            self._source_left = 0
+        return None
+
+    # -- running ------------------------------------------------------------------------
+
+    async def run(self, timeout: float | None = None) -> GatherResult:
+        """Close the engine to new items, wait for all of them and report.
+
+        A global `timeout` stops everything still going: unfinished items become TIMEOUT.
+        Cancelling the caller cancels and awaits every item, then re-raises.
+        """
+        self._closed = True
+        self._fill()
+        try:
+            if self._workers or self._queue or self._source is not None:
+                self._idle = asyncio.get_running_loop().create_future()
+                if self._workers:
+                    async with asyncio.timeout(timeout):
+                        await self._idle
+        except TimeoutError:
+            await self.stop(TaskStatus.TIMEOUT)
+        except asyncio.CancelledError:
+            await self.stop(TaskStatus.CANCELLED)
+            raise
+        finally:
+            self._settle_leftovers()
+        return GatherResult.from_results(self.results, (time.monotonic() - self._began) * 1e3)
+
+    async def stop(self, status: TaskStatus = TaskStatus.CANCELLED) -> None:
+        """Start nothing more; cancel what runs and wait for it (bounded by the grace
+        period: an item that ignores cancellation is abandoned, still referenced)."""
+        self._halt(status, None)
+        workers = list(self._workers)
+        if workers:
+            _, stuck = await asyncio.wait(workers, timeout=CANCEL_GRACE)
+            for task in stuck:
+                _abandoned.add(task)
+                task.add_done_callback(_abandoned.discard)
+
+    def _halt(self, status: TaskStatus, keep: asyncio.Task[None] | None) -> None:
+        if not self._stopping:
+            self._stopping = True
+            self._stop_status = status
+        for worker in self._workers:
+            if worker is not keep:
+                worker.cancel()
+
+    def _fill(self) -> None:
+        """Start workers for waiting items, up to the limit. Workers keep pulling until
+        nothing is left, so this only matters when items arrive or the run starts."""
+        if self._stopping:
+            return
+        workers = self._workers
+        waiting = len(self._queue) + self._source_left
+        idle = len(workers) - self.active
+        loop = asyncio.get_running_loop()
+        while len(workers) < self.limit and idle < waiting:
+            workers.add(loop.create_task(self._worker(), name=f"graphdeck-{self.id}"))
+            idle += 1
+
+    async def _worker(self) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        observer = self.observer
+        try:
+            while not self._stopping:
+                entry = self._take()
+                if entry is None:
+                    return
+                result, item = entry
+                if self._interval:
+                    try:
+                        await self._pace()
+                    except asyncio.CancelledError:
+                        self._settle_unstarted(result, item)
+                        raise
+                result.status = TaskStatus.RUNNING
+                result.started_at = time.monotonic()
+                self.active += 1
+                if self.active > self.peak:
+                    self.peak = self.active
+                if observer is not None:
+                    observer.started(result)
+                    observer.occupancy(self.active, self.peak)
+                try:
+                    await self._attempts(result, item, task)
+                except asyncio.CancelledError:
+                    self._settle(
+                        result, self._stop_status if self._stopping else TaskStatus.CANCELLED
+                    )
+                    if task.cancelling():
+                        raise
+                    # the item cancelled itself: go on with the next one
+                finally:
+                    self.active -= 1
+                    if observer is not None:
+                        observer.occupancy(self.active, self.peak)
+        finally:
+            self._workers.discard(task)
+            if not self._workers and self._closed and self._idle and not self._idle.done():
+                self._idle.set_result(None)
+
+    async def _attempts(self, result: TaskResult, item: Any, task: asyncio.Task[None]) -> None:
+        while True:
+            try:
+                awaitable = self._start(item)
+                if self.task_timeout is None:
+                    value = await awaitable
+                else:
+                    async with asyncio.timeout(self.task_timeout):
+                        value = await awaitable
+            except Exception as error:
+                if result.retries < self.retries and self._retryable(item) and not self._stopping:
+                    result.retries += 1
+                    continue
+                timed_out = isinstance(error, TimeoutError)
+                self._settle(result, TaskStatus.TIMEOUT if timed_out else TaskStatus.FAILED, error)
+                if self.first_error is None:
+                    self.first_error = error
+                if self.stop_on_failure:
+                    self._halt(TaskStatus.CANCELLED, task)
+                return
+            self._settle(result, TaskStatus.COMPLETED, value=value)
+            if self.stop_on_success and self.first_success is None:
+                self.first_success = result
+                self._halt(TaskStatus.CANCELLED, task)
+            return
+
+    def _retryable(self, item: Any) -> bool:
+        """Only a factory (or a mapped call) can make a fresh awaitable for a new attempt."""
+        return self.call is not None or not inspect.isawaitable(item)
+
+    def _start(self, item: Any) -> Awaitable[Any]:
+        if self.call is not None:
+            return self.call(item)
+        if inspect.isawaitable(item):
+            return item
+        awaitable = item()
+        if not inspect.isawaitable(awaitable):
+            raise TypeError(f"factory returned {type(awaitable).__name__}, not an awaitable")
+        return awaitable
+
+    async def _pace(self) -> None:
+        """Space starts `1 / per_second` apart (a simple, fair rate limit)."""
+        now = time.monotonic()
+        start = max(now, self._next_start)
+        self._next_start = start + self._interval
+        if start > now:
+            await asyncio.sleep(start - now)
+
+    # -- settling -----------------------------------------------------------------------
+
+    def _settle(
+        self,
+        result: TaskResult,
+        status: TaskStatus,
+        error: BaseException | None = None,
+        value: Any = None,
+    ) -> None:
+        result.status = status
+        result.error = error
+        result.result = value
+        result.finished_at = time.monotonic()
+        if self.observer is not None:
+            self.observer.finished(result)
+
+    def _settle_unstarted(self, result: TaskResult, item: Any) -> None:
+        """An item that will never start: record it and release what it holds."""
+        if inspect.iscoroutine(item):
+            item.close()
+        elif isinstance(item, asyncio.Future):
+            item.cancel()
+        result.status = self._stop_status if self._stopping else TaskStatus.CANCELLED
+        if self.observer is not None:
+            self.observer.finished(result)
+
+    def _settle_leftovers(self) -> None:
+        while self._queue:
+            self._settle_unstarted(*self._queue.popleft())
+        if self._source is not None:
+            for item in self._source:
+                result = TaskResult(self.id, len(self.results))
+                self.results.append(result)
+                self._settle_unstarted(result, item)
+            self._source = None
