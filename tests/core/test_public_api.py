@@ -34,7 +34,7 @@ def test_all_is_explicit_sorted_and_complete() -> None:
     for name in graphdeck.__all__:
         assert hasattr(graphdeck, name), name
     public = {n for n in vars(graphdeck) if not n.startswith("_")}
-    modules = {"errors", "events", "limits", "runner", "loader", "cli"}
+    modules = {"errors", "events", "limits", "runner", "loader", "cli", "parallel"}
     assert public - set(graphdeck.__all__) <= modules
 
 
