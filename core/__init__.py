@@ -11,7 +11,7 @@
 The package never imports Qt; the desktop monitor lives in `graphdeck.gui`.
 """
 
-from ._graph import Attempt, NodeHandle, Ref, TaskGraph
+from ._graph import Attempt, Node, NodeHandle, Ref, TaskGraph
 from ._graph_fn import Context, GraphFn, graph_fn
 from ._graphify import Graphify, graphify
 from ._run import Occupancy, Run
@@ -44,6 +44,7 @@ __all__ = [
     "GraphdeckError",
     "Graphify",
     "IllegalTransition",
+    "Node",
     "NodeCancelled",
     "NodeHandle",
     "NodeState",

@@ -50,6 +50,8 @@ TIMED_OUT = NodeState.TIMED_OUT
 CANCELLED = NodeState.CANCELLED
 SKIPPED = NodeState.SKIPPED
 _HOLDING_SLOT = (RUNNING, RETRYING)
+#: seconds a worker may run nodes back to back before it yields to the event loop
+YIELD_AFTER = 0.005
 
 
 class Scheduler:
@@ -174,8 +176,15 @@ class Scheduler:
         # its caller holds. (This task's context is its own copy: nothing leaks out.)
         _context.inside_node.set(True)
         ready = self.ready
+        yielded = time.monotonic()
         try:
             while ready and not self.stopping:
+                if time.monotonic() - yielded > YIELD_AFTER:
+                    # Tools that never suspend would otherwise run back to back and starve
+                    # the loop (the monitor, other runs): let it breathe every few ms.
+                    await asyncio.sleep(0)
+                    yielded = time.monotonic()
+                    continue
                 node = ready.popleft()
                 if node.state is not READY:  # cancelled or skipped while queued
                     continue

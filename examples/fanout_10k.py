@@ -3,11 +3,14 @@
 graphdeck run examples/fanout_10k.py --max-concurrency 64
 """
 
+import asyncio
+
 from graphdeck import graphify, tool
 
 
 @tool(outputs=["out"])
 async def square(x: int) -> dict:
+    await asyncio.sleep(0)  # like any I/O call: lets the other slots run meanwhile
     return {"out": x * x}
 
 

@@ -23,6 +23,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from typing import Any, Protocol
 
+from .._scheduler import YIELD_AFTER
 from ._results import GatherResult, TaskResult, TaskStatus
 
 #: seconds cancelled items get to stop before they are abandoned (still referenced)
@@ -174,8 +175,13 @@ class Engine:
         task = asyncio.current_task()
         assert task is not None
         observer = self.observer
+        yielded = time.monotonic()
         try:
             while not self._stopping:
+                if time.monotonic() - yielded > YIELD_AFTER:
+                    await asyncio.sleep(0)  # items that never suspend must not starve the loop
+                    yielded = time.monotonic()
+                    continue
                 entry = self._take()
                 if entry is None:
                     return

@@ -1,0 +1,64 @@
+"""`graphdeck [FILE.py]`: the desktop monitor on a qasync event loop.
+
+The scheduler runs on the same loop as Qt, so runs and views share one thread and no
+locks. Ctrl-C in the terminal closes the window like the Quit action, without asking:
+runs are cancelled gracefully first, and the exit code is 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from collections.abc import Sequence
+
+import qasync
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtWidgets import QApplication
+
+from graphdeck.runner import close_loop
+
+from .main_window import MainWindow
+from .theme import stylesheet
+
+# Python only sees a Ctrl-C when it runs bytecode; Qt's loop sleeps in C. A no-op timer
+# lets the interpreter look at pending signals this often (ms).
+SIGNAL_POLL_MS = 200
+
+
+def _parse(argv: Sequence[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="graphdeck", description="the graphdeck monitor")
+    parser.add_argument("file", nargs="?", help="a graph file to open")
+    parser.add_argument("--graph", help="select this graph of the file")
+    parser.add_argument("--run", action="store_true", help="run it as soon as it is loaded")
+    return parser.parse_args(list(argv))
+
+
+def main(argv: Sequence[str] = ()) -> int:
+    args = _parse(argv)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("graphdeck")
+    app.setOrganizationName("graphdeck")
+    app.setStyleSheet(stylesheet())
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    window = MainWindow(QSettings())
+    window.show()
+    closed = asyncio.Event()
+    window.closed.connect(closed.set)
+    app.aboutToQuit.connect(closed.set)
+    poll = QTimer()
+    poll.start(SIGNAL_POLL_MS)
+    poll.timeout.connect(lambda: None)
+    previous = signal.signal(signal.SIGINT, lambda *_: QTimer.singleShot(0, window.shutdown))
+    try:
+        if args.file:
+            loop.call_soon(window.open_file, args.file, args.graph, args.run)
+        loop.run_until_complete(closed.wait())
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        poll.stop()
+        close_loop(loop)
+    return 0

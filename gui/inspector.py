@@ -1,0 +1,102 @@
+"""The selected node in full: inputs, outputs, error with traceback, timings, attempts."""
+
+from __future__ import annotations
+
+import html
+import json
+import time
+import traceback
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QTextBrowser, QVBoxLayout, QWidget
+
+from graphdeck import Node
+
+from .theme import NODE_COLOURS
+
+
+def show_value(value: Any, limit: int = 4000) -> str:
+    try:
+        text = json.dumps(value, indent=2, default=repr)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "\n…"
+
+
+def _clock(stamp: float | None) -> str:
+    if stamp is None:
+        return "–"
+    return time.strftime("%H:%M:%S", time.localtime(stamp)) + f".{int(stamp % 1 * 1000):03d}"
+
+
+class Inspector(QWidget):
+    """Signals: `cancel_node_requested(node_id)`."""
+
+    cancel_node_requested = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.node: Node | None = None
+        self.text = QTextBrowser()
+        self.text.setObjectName("inspector-text")
+        self.cancel_button = QPushButton("Cancel node")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self._on_cancel_button_clicked)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.cancel_button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(buttons)
+        layout.addWidget(self.text, 1)
+        self.show_node(None)
+
+    def show_node(self, node: Node | None) -> None:
+        self.node = node
+        self.refresh()
+
+    def refresh(self) -> None:
+        node = self.node
+        if node is None:
+            self.text.setHtml("<p style='color:#64748b'>Select a node to inspect it.</p>")
+            self.cancel_button.setEnabled(False)
+            return
+        self.cancel_button.setEnabled(not node.state.is_terminal)
+        colour = NODE_COLOURS[node.state]
+        duration = (
+            f"{(node.finished_at - node.started_at) * 1000:.1f} ms"
+            if node.started_at and node.finished_at
+            else "–"
+        )
+        parts = [
+            f"<h3>{html.escape(node.id)}</h3>",
+            f"<p>tool <b>{html.escape(node.tool.name)}</b> · state "
+            f"<b style='color:{colour}'>{node.state.value}</b> · attempt {node.attempt}</p>",
+            f"<p>started {_clock(node.started_at)} · finished {_clock(node.finished_at)}"
+            f" · {duration}</p>",
+            "<h4>Inputs</h4>",
+            f"<pre>{html.escape(show_value(node.inputs))}</pre>",
+            "<h4>Outputs</h4>",
+            f"<pre>{html.escape(show_value(node.outputs))}</pre>",
+        ]
+        if node.error is not None:
+            trace = "".join(traceback.format_exception(node.error))
+            parts += ["<h4>Error</h4>", f"<pre style='color:#b91c1c'>{html.escape(trace)}</pre>"]
+        attempts = node.attempts
+        if attempts:
+            rows = "".join(
+                f"<tr><td>{a.number}</td><td>{a.state.value}</td><td>{_clock(a.started_at)}</td>"
+                f"<td>{_clock(a.finished_at)}</td>"
+                f"<td>{html.escape(repr(a.error)) if a.error else ''}</td></tr>"
+                for a in attempts
+            )
+            parts += [
+                "<h4>Attempts</h4>",
+                "<table cellpadding=3><tr><th>#</th><th>outcome</th><th>start</th>"
+                f"<th>end</th><th>error</th></tr>{rows}</table>",
+            ]
+        self.text.setHtml("".join(parts))
+
+    def _on_cancel_button_clicked(self) -> None:
+        if self.node is not None:
+            self.cancel_node_requested.emit(self.node.id)

@@ -1,0 +1,460 @@
+"""The main window: open a graph file, fill in inputs, run, watch, inspect, cancel.
+
+Views own no state they could read from a run: the graph view, inspector, occupancy,
+results and log all read the `Run` and its `RunTracker`; everything the window does goes
+through public Run methods (`start`, `cancel`, `cancel_node`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDockWidget,
+    QFileDialog,
+    QFormLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from graphdeck import GraphBuildError, Run, start
+from graphdeck.loader import GraphDef
+from graphdeck.runner import DEFAULT_MAX_CONCURRENCY
+
+from .document import GraphDocument
+from .graph_view import GraphView, Legend
+from .inputs_form import InputError, InputsForm, show_default
+from .inspector import Inspector
+from .occupancy import OccupancyPanel
+from .results import ResultsPanel
+from .theme import RUN_COLOURS, icon_path
+from .tracker import RunController, RunTracker
+
+MAX_RECENT = 8
+
+
+class MainWindow(QMainWindow):
+    """Signals: `closed()` once the window has really closed (runs wound down)."""
+
+    closed = Signal()
+
+    def __init__(self, settings: QSettings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        self.document = GraphDocument(self)
+        self.controller = RunController(self)
+        self.current: RunTracker | None = None
+        self._shown_messages = 0
+        self._closing = False
+        self._shutdown_task: asyncio.Task[None] | None = None
+        self.setWindowTitle("graphdeck")
+        self.setWindowIcon(QIcon(icon_path()))
+        self.setAcceptDrops(True)
+        self._build_widgets()
+        self._build_actions()
+        self._connect_signals()
+        self._restore_layout()
+
+    # -- construction -------------------------------------------------------------------
+
+    def _build_widgets(self) -> None:
+        self.graph_view = GraphView()
+        center = QWidget()
+        center_layout = QVBoxLayout(center)
+        center_layout.setContentsMargins(0, 0, 0, 0)
+        center_layout.addWidget(Legend())
+        center_layout.addWidget(self.graph_view, 1)
+        self.setCentralWidget(center)
+
+        self.error_label = QLabel("")
+        self.error_label.setObjectName("load-error")
+        self.error_label.setWordWrap(True)
+        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.file_label = QLabel("No file open: File ▸ Open, or drop a .py file here.")
+        self.file_label.setWordWrap(True)
+        self.graph_combo = QComboBox()
+        self.graph_combo.setObjectName("graph-combo")
+        self.inputs_form = InputsForm()
+        self.cap_spin = QSpinBox()
+        self.cap_spin.setRange(1, 4096)
+        self.cap_spin.setValue(DEFAULT_MAX_CONCURRENCY)
+        self.policy_combo = QComboBox()
+        self.policy_combo.addItems(["stop", "continue"])
+        self.run_button = QPushButton("Run")
+        self.run_button.setObjectName("run-button")
+        self.run_button.setEnabled(False)
+        self.runs_list = QListWidget()
+        self.runs_list.setObjectName("runs-list")
+        controls = QWidget()
+        form = QFormLayout()
+        form.addRow("graph", self.graph_combo)
+        form.addRow("max concurrency", self.cap_spin)
+        form.addRow("on error", self.policy_combo)
+        controls_layout = QVBoxLayout(controls)
+        controls_layout.addWidget(self.file_label)
+        controls_layout.addWidget(self.error_label)
+        controls_layout.addLayout(form)
+        controls_layout.addWidget(QLabel("Inputs"))
+        controls_layout.addWidget(self.inputs_form)
+        controls_layout.addWidget(self.run_button)
+        controls_layout.addWidget(QLabel("Runs"))
+        controls_layout.addWidget(self.runs_list, 1)
+        self._add_dock(
+            "Graph and runs", "dock-controls", controls, Qt.DockWidgetArea.LeftDockWidgetArea
+        )
+
+        self.inspector = Inspector()
+        self.results = ResultsPanel()
+        self.occupancy = OccupancyPanel()
+        self.log = QPlainTextEdit()
+        self.log.setObjectName("channel-log")
+        self.log.setReadOnly(True)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.inspector, "Inspector")
+        self.tabs.addTab(self.results, "Results")
+        self.tabs.addTab(self.occupancy, "Occupancy")
+        self.tabs.addTab(self.log, "Log")
+        self._add_dock("Details", "dock-details", self.tabs, Qt.DockWidgetArea.RightDockWidgetArea)
+
+        self.progress_label = QLabel("")
+        self.progress_label.setObjectName("progress")
+        self.statusBar().addPermanentWidget(self.progress_label)
+
+    def _add_dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> None:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+
+    def _build_actions(self) -> None:
+        self.open_action = QAction("&Open…", self, shortcut=QKeySequence.StandardKey.Open)
+        self.reload_action = QAction("&Reload", self, shortcut=QKeySequence("Ctrl+R"))
+        self.run_action = QAction("&Run", self, shortcut=QKeySequence("Ctrl+Return"))
+        self.cancel_action = QAction("&Cancel run", self, shortcut=QKeySequence("Ctrl+."))
+        self.cancel_action.setEnabled(False)
+        self.quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+        file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction(self.open_action)
+        self.recent_menu = file_menu.addMenu("Open &recent")
+        file_menu.addAction(self.reload_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        run_menu = self.menuBar().addMenu("&Run")
+        run_menu.addAction(self.run_action)
+        run_menu.addAction(self.cancel_action)
+        toolbar = self.addToolBar("Main")
+        toolbar.setObjectName("toolbar-main")
+        for action in (self.open_action, self.reload_action, self.run_action, self.cancel_action):
+            toolbar.addAction(action)
+        self._rebuild_recent_menu()
+
+    def _connect_signals(self) -> None:
+        self.open_action.triggered.connect(self._on_open_action_triggered)
+        self.reload_action.triggered.connect(self.document.reload)
+        self.run_action.triggered.connect(self.start_run)
+        self.run_button.clicked.connect(self.start_run)
+        self.cancel_action.triggered.connect(self.cancel_current_run)
+        self.quit_action.triggered.connect(self.close)
+        self.document.loading.connect(self._on_document_loading)
+        self.document.loaded.connect(self._on_document_loaded)
+        self.document.failed.connect(self._on_document_failed)
+        self.graph_combo.currentIndexChanged.connect(self._on_graph_combo_changed)
+        self.inputs_form.validity_changed.connect(self._on_inputs_validity_changed)
+        self.controller.runs_changed.connect(self._on_controller_runs_changed)
+        self.controller.run_updated.connect(self._on_controller_run_updated)
+        self.runs_list.currentRowChanged.connect(self._on_runs_list_row_changed)
+        self.graph_view.node_selected.connect(self._on_graph_view_node_selected)
+        self.graph_view.cancel_node_requested.connect(self.cancel_node)
+        self.inspector.cancel_node_requested.connect(self.cancel_node)
+
+    # -- files --------------------------------------------------------------------------
+
+    def open_file(
+        self, path: str | Path, graph: str | None = None, run: bool = False
+    ) -> asyncio.Task[None]:
+        """Load `path`; then select `graph` and, if `run`, start it."""
+        path = Path(path).resolve()
+        self._remember_recent(path)
+        task = self.document.open(path)
+        if graph or run:
+            task.add_done_callback(lambda _: self._select_and_run(graph, run))
+        return task
+
+    def _select_and_run(self, graph: str | None, run: bool) -> None:
+        if graph:
+            if graph not in self.document.graphs:
+                self.error_label.setText(f"{self.document.path}: no graph named {graph!r}")
+                return
+            self.graph_combo.setCurrentText(graph)
+        if run and self.run_button.isEnabled():
+            self.start_run()
+
+    def _on_open_action_triggered(self) -> None:
+        # open(), not exec(): a nested modal loop inside qasync breaks running tasks.
+        dialog = QFileDialog(self, "Open graph file", str(self._last_dir()), "Graph files (*.py)")
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dialog.fileSelected.connect(self.open_file)
+        dialog.open()
+
+    def _last_dir(self) -> Path:
+        recent = self._recent()
+        return Path(recent[0]).parent if recent else Path.cwd()
+
+    def _recent(self) -> list[str]:
+        value = self.settings.value("recent", [])
+        return [value] if isinstance(value, str) else list(value or [])
+
+    def _remember_recent(self, path: Path) -> None:
+        recent = [str(path), *(p for p in self._recent() if p != str(path))][:MAX_RECENT]
+        self.settings.setValue("recent", recent)
+        self._rebuild_recent_menu()
+
+    def _rebuild_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        for path in self._recent():
+            action = self.recent_menu.addAction(path)
+            action.triggered.connect(lambda _=False, p=path: self.open_file(p))
+        self.recent_menu.setEnabled(bool(self._recent()))
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if any(url.toLocalFile().endswith(".py") for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        for url in event.mimeData().urls():
+            if url.toLocalFile().endswith(".py"):
+                self.open_file(url.toLocalFile())
+                event.acceptProposedAction()
+                return
+
+    def _on_document_loading(self, path: str) -> None:
+        self.file_label.setText(f"Loading {path} …")
+        self.run_button.setEnabled(False)
+
+    def _on_document_loaded(self) -> None:
+        self.file_label.setText(str(self.document.path))
+        self.error_label.setText("")
+        previous = self.graph_combo.currentText()
+        self.graph_combo.blockSignals(True)
+        self.graph_combo.clear()
+        self.graph_combo.addItems(list(self.document.graphs))
+        if previous in self.document.graphs:
+            self.graph_combo.setCurrentText(previous)
+        self.graph_combo.blockSignals(False)
+        self._on_graph_combo_changed()
+
+    def _on_document_failed(self, message: str) -> None:
+        self.file_label.setText(str(self.document.path))
+        self.error_label.setText(message)
+        self.graph_combo.clear()
+        self.inputs_form.set_inputs((), {})
+        self.run_button.setEnabled(False)
+        self.statusBar().showMessage("could not load the graph file", 5000)
+
+    # -- graph selection and inputs -------------------------------------------------------
+
+    def selected_graph(self) -> GraphDef | None:
+        return self.document.graphs.get(self.graph_combo.currentText())
+
+    def _inputs_key(self, graph: GraphDef) -> str:
+        return f"inputs/{self.document.path}/{graph.name}"
+
+    def _on_graph_combo_changed(self) -> None:
+        graph = self.selected_graph()
+        if graph is None:
+            self.inputs_form.set_inputs((), {})
+            self.run_button.setEnabled(False)
+            return
+        remembered = self.settings.value(self._inputs_key(graph), "")
+        texts = {name: show_default(value) for name, value in graph.defaults.items()}
+        if remembered:
+            with contextlib.suppress(TypeError, ValueError):  # stale or hand-edited settings
+                texts.update(json.loads(remembered))
+        self.inputs_form.set_inputs(graph.inputs, texts)
+        self.cap_spin.setValue(graph.max_concurrency or DEFAULT_MAX_CONCURRENCY)
+        self._preview(graph)
+
+    def _preview(self, graph: GraphDef) -> None:
+        """Show a static graph before it runs (and its build errors, e.g. a cycle)."""
+        if graph.kind != "graphify" or not self.inputs_form.valid:
+            if self.current is None:
+                self.graph_view.show_nodes({})
+            return
+        try:
+            built = graph.build(**self.inputs_form.values())  # type: ignore[union-attr]
+        except (GraphBuildError, InputError, TypeError) as exc:
+            self.error_label.setText(self._where(exc))
+            return
+        self.error_label.setText("")
+        if self.current is None:
+            self.graph_view.show_nodes(built._nodes)
+
+    def _where(self, exc: BaseException) -> str:
+        from graphdeck.loader import _line_in_file
+
+        line = _line_in_file(exc, self.document.path) if self.document.path else None
+        where = f"{self.document.path}:{line}" if line else str(self.document.path)
+        return f"{where}: {type(exc).__name__}: {exc}"
+
+    def _on_inputs_validity_changed(self, valid: bool) -> None:
+        self.run_button.setEnabled(valid and self.selected_graph() is not None)
+        self.run_action.setEnabled(self.run_button.isEnabled())
+
+    # -- runs ---------------------------------------------------------------------------
+
+    def start_run(self) -> Run | None:
+        graph = self.selected_graph()
+        if graph is None:
+            return None
+        try:
+            inputs = self.inputs_form.values()
+            handle = start(
+                graph,
+                inputs,
+                max_concurrency=self.cap_spin.value(),
+                on_error=self.policy_combo.currentText(),
+            )
+        except (GraphBuildError, InputError, TypeError, ValueError) as exc:
+            self.error_label.setText(self._where(exc))
+            return None
+        self.error_label.setText("")
+        self.settings.setValue(self._inputs_key(graph), json.dumps(self.inputs_form.texts()))
+        tracker = self.controller.track(handle)
+        self.runs_list.setCurrentRow(self.controller.trackers.index(tracker))
+        return handle
+
+    def cancel_current_run(self) -> None:
+        if self.current is not None:
+            self.current.run.cancel()
+            self.statusBar().showMessage(f"cancelling {self.current.run.name} …", 3000)
+
+    def cancel_node(self, node_id: str) -> None:
+        if self.current is not None:
+            self.current.run.cancel_node(node_id)
+
+    def _on_controller_runs_changed(self) -> None:
+        trackers = self.controller.trackers
+        while self.runs_list.count() < len(trackers):
+            self.runs_list.addItem(QListWidgetItem())
+        for row, tracker in enumerate(trackers):
+            run = tracker.run
+            item = self.runs_list.item(row)
+            item.setText(f"{run.name}  {run.id[:6]}  —  {run.state.value}")
+            item.setForeground(_qcolor(RUN_COLOURS[run.state]))
+        self.cancel_action.setEnabled(self.current is not None and not self.current.run.done)
+
+    def _on_runs_list_row_changed(self, row: int) -> None:
+        trackers = self.controller.trackers
+        self.current = trackers[row] if 0 <= row < len(trackers) else None
+        self._shown_messages = 0
+        self.log.clear()
+        self.cancel_action.setEnabled(self.current is not None and not self.current.run.done)
+        if self.current is None:
+            return
+        self.graph_view.show_nodes(self.current.run.graph._nodes)
+        self.results.show_run(self.current.run)
+        self.inspector.show_node(None)
+        self._show_progress(self.current)
+
+    def _on_controller_run_updated(self, tracker: RunTracker) -> None:
+        if tracker is not self.current:
+            return
+        self.graph_view.refresh(tracker.take_changed())
+        self.occupancy.show_tracker(tracker)
+        self.inspector.refresh()
+        self.results.refresh()
+        self._show_progress(tracker)
+        for stamp, source, text in tracker.messages[self._shown_messages :]:
+            clock = time.strftime("%H:%M:%S", time.localtime(stamp))
+            self.log.appendPlainText(f"{clock}.{int(stamp % 1 * 1000):03d}  [{source}]  {text}")
+        self._shown_messages = len(tracker.messages)
+        self.cancel_action.setEnabled(not tracker.run.done)
+
+    def _show_progress(self, tracker: RunTracker) -> None:
+        counts = "  ".join(f"{state.value} {n}" for state, n in tracker.counts.items() if n)
+        self.progress_label.setText(
+            f"{tracker.run.name}: {tracker.run.state.value}  |  {counts}  |  "
+            f"{tracker.elapsed():.1f} s"
+        )
+
+    def _on_graph_view_node_selected(self, node_id: str) -> None:
+        if self.current is not None and node_id in self.current.run.nodes:
+            self.inspector.show_node(self.current.run.nodes[node_id])
+        else:
+            self.inspector.show_node(self.graph_view.nodes.get(node_id))
+        self.tabs.setCurrentWidget(self.inspector)
+
+    # -- closing ------------------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        live = self.controller.live()
+        if live and not self._closing:
+            event.ignore()
+            box = QMessageBox(
+                QMessageBox.Icon.Question,
+                "Runs in progress",
+                f"{len(live)} run(s) are still going. Cancel them and quit?",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                self,
+            )
+            box.setObjectName("confirm-quit")
+            box.finished.connect(
+                lambda answer: answer == QMessageBox.StandardButton.Yes and self.shutdown()
+            )
+            box.open()
+            return
+        if live:  # shutting down: wait for the runs to wind down, then close
+            event.ignore()
+            return
+        self.settings.setValue("geometry", self.saveGeometry())
+        self.settings.setValue("window-state", self.saveState())
+        self.settings.sync()
+        event.accept()
+        self.closed.emit()
+
+    def shutdown(self) -> asyncio.Task[None]:
+        """Cancel every run gracefully, wait for them, then close (no question asked)."""
+        if self._shutdown_task is None:
+            self._closing = True
+            for tracker in self.controller.live():
+                tracker.run.cancel()
+            self._shutdown_task = asyncio.get_running_loop().create_task(self._close_when_idle())
+        return self._shutdown_task
+
+    async def _close_when_idle(self) -> None:
+        runs = [t.run for t in self.controller.live()]
+        if runs:
+            await asyncio.wait([asyncio.ensure_future(r._wait_finished()) for r in runs])
+        QTimer.singleShot(0, self.close)
+
+    def _restore_layout(self) -> None:
+        geometry = self.settings.value("geometry")
+        state = self.settings.value("window-state")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1400, 860)
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+
+
+def _qcolor(name: str):
+    from PySide6.QtGui import QColor
+
+    return QColor(name)

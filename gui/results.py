@@ -1,0 +1,114 @@
+"""Results: the run's outputs (the fan-in value) and a table of the fan-out branches."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtWidgets import QLabel, QPlainTextEdit, QTableView, QVBoxLayout, QWidget
+
+from graphdeck import Node, Run
+
+from .inspector import show_value
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class BranchModel(QAbstractTableModel):
+    """The nodes of the run's widest fan-out: id, state, outputs (read live)."""
+
+    HEADERS = ("node", "state", "outputs")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.nodes: list[Node] = []
+
+    def set_nodes(self, nodes: list[Node]) -> None:
+        self.beginResetModel()
+        self.nodes = nodes
+        self.endResetModel()
+
+    def refresh(self) -> None:
+        if self.nodes:
+            self.dataChanged.emit(self.index(0, 1), self.index(len(self.nodes) - 1, 2))
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.nodes)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else 3
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role != Qt.ItemDataRole.DisplayRole or not index.isValid():
+            return None
+        node = self.nodes[index.row()]
+        column = index.column()
+        if column == 0:
+            return node.id
+        if column == 1:
+            return node.state.value
+        return show_value(node.outputs, limit=200) if node.outputs is not None else ""
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.HEADERS[section]
+        return None
+
+
+def widest_fan_out(run: Run) -> list[Node]:
+    """The largest set of sibling nodes (same group, or same tool at the top level)."""
+    sizes = Counter(node.group or node.tool.name for node in run.graph.nodes)
+    if not sizes:
+        return []
+    name, count = sizes.most_common(1)[0]
+    if count < 2:
+        return []
+    return [n for n in run.graph.nodes if (n.group or n.tool.name) == name]
+
+
+class ResultsPanel(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.summary = QLabel("No run yet.")
+        self.summary.setObjectName("results-summary")
+        self.outputs = QPlainTextEdit()
+        self.outputs.setObjectName("results-outputs")
+        self.outputs.setReadOnly(True)
+        self.branches = BranchModel()
+        self.table = QTableView()
+        self.table.setModel(self.branches)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.outputs, 1)
+        layout.addWidget(QLabel("Fan-out branches"))
+        layout.addWidget(self.table, 2)
+        self.run: Run | None = None
+
+    def show_run(self, run: Run | None) -> None:
+        self.run = run
+        self.branches.set_nodes(widest_fan_out(run) if run is not None else [])
+        self.refresh()
+
+    def refresh(self) -> None:
+        run = self.run
+        if run is None:
+            self.summary.setText("No run yet.")
+            self.outputs.setPlainText("")
+            return
+        if len(self.branches.nodes) < len(widest_fan_out(run)):
+            self.branches.set_nodes(widest_fan_out(run))
+        else:
+            self.branches.refresh()
+        if not run.done:
+            self.summary.setText(f"{run.name}: {run.state.value}…")
+            self.outputs.setPlainText("")
+            return
+        text = show_value(run.outputs or {}, limit=100_000)
+        if run.error is not None:
+            self.summary.setText(f"{run.name}: {run.state.value} — {run.error}")
+        else:
+            self.summary.setText(f"{run.name}: {run.state.value}")
+        if self.outputs.toPlainText() != text:
+            self.outputs.setPlainText(text)

@@ -1,0 +1,42 @@
+"""Colours and names shared by every view, so the legend always matches the drawing."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from PySide6.QtGui import QColor
+
+from graphdeck import NodeState, RunState
+
+NODE_COLOURS: dict[NodeState, str] = {
+    NodeState.PENDING: "#aab4c0",
+    NodeState.READY: "#b9a8f0",
+    NodeState.RUNNING: "#3b82f6",
+    NodeState.RETRYING: "#f59e0b",
+    NodeState.SUCCEEDED: "#22c55e",
+    NodeState.FAILED: "#ef4444",
+    NodeState.TIMED_OUT: "#c2410c",
+    NodeState.CANCELLED: "#6b7280",
+    NodeState.SKIPPED: "#e2e8f0",
+}
+
+RUN_COLOURS: dict[RunState, str] = {
+    RunState.PENDING: "#aab4c0",
+    RunState.RUNNING: "#3b82f6",
+    RunState.SUCCEEDED: "#22c55e",
+    RunState.FAILED: "#ef4444",
+    RunState.CANCELLED: "#6b7280",
+}
+
+
+def node_colour(state: NodeState) -> QColor:
+    return QColor(NODE_COLOURS[state])
+
+
+def stylesheet() -> str:
+    """The app's stylesheet, shipped in graphdeck.resources (found from any install)."""
+    return resources.files("graphdeck.resources").joinpath("style.qss").read_text("utf-8")
+
+
+def icon_path() -> str:
+    return str(resources.files("graphdeck.resources").joinpath("graphdeck.svg"))

@@ -1,0 +1,141 @@
+"""The one bridge from runs to Qt: it reads each run's event log ("what is new since N")
+on a timer and turns it into batched view updates.
+
+The scheduler never waits for the GUI: the log is append-only and read by index, so a busy
+GUI only reads bigger batches (DESIGN.md §2). Views refresh at most `REFRESH_HZ` times a
+second from what the trackers accumulated.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from graphdeck import NodeState, Run
+from graphdeck.events import (
+    ChannelMessage,
+    GroupOccupancyChanged,
+    NodeAdded,
+    NodeStateChanged,
+    OccupancyChanged,
+    RunFinished,
+    RunStarted,
+    RunWarning,
+)
+
+REFRESH_HZ = 30
+
+
+class RunTracker:
+    """What the views need of one run, kept up to date from its events."""
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
+        self.index = 0
+        self.counts: Counter[NodeState] = Counter()
+        self.states: dict[str, NodeState] = {}
+        self.occupancy_times: list[float] = []
+        self.occupancy_active: list[int] = []
+        self.group_occupancy: dict[str, tuple[int, int, int | None]] = {}
+        self.messages: list[tuple[float, str, str]] = []  # (time, source, text)
+        self.changed_nodes: set[str] = set()
+        self.added_nodes = 0
+        self.started_wall = time.time()
+        self.finished = False
+
+    def poll(self) -> bool:
+        """Take the new events; True if anything changed."""
+        events = self.run.events_since(self.index)
+        if not events:
+            return False
+        self.index += len(events)
+        states, counts, changed = self.states, self.counts, self.changed_nodes
+        for event in events:
+            if type(event) is NodeStateChanged:
+                counts[states[event.node_id]] -= 1
+                states[event.node_id] = event.state
+                counts[event.state] += 1
+                changed.add(event.node_id)
+            elif type(event) is NodeAdded:
+                states[event.node_id] = NodeState.PENDING
+                counts[NodeState.PENDING] += 1
+                self.added_nodes += 1
+                changed.add(event.node_id)
+            elif type(event) is OccupancyChanged:
+                self.occupancy_times.append(event.time - self.started_wall)
+                self.occupancy_active.append(event.active)
+            elif type(event) is GroupOccupancyChanged:
+                self.group_occupancy[event.group] = (event.active, event.peak, event.limit)
+            elif type(event) is ChannelMessage:
+                self.messages.append((event.time, event.channel, event.text))
+            elif type(event) is RunWarning:
+                self.messages.append((event.time, "warning", event.message))
+            elif type(event) is RunStarted:
+                self.finished = False
+            elif type(event) is RunFinished:
+                self.finished = True
+                if event.error is not None:
+                    self.messages.append((event.time, "run", str(event.error)))
+        return True
+
+    def take_changed(self) -> set[str]:
+        changed, self.changed_nodes = self.changed_nodes, set()
+        return changed
+
+    def elapsed(self) -> float:
+        run = self.run
+        if run.started_at is None:
+            return 0.0
+        return (run.finished_at or time.time()) - run.started_at
+
+
+class RunController(QObject):
+    """Owns the trackers of every run the window started and polls the live ones."""
+
+    #: the runs list changed (a run was added, or one changed state)
+    runs_changed = Signal()
+    #: new events arrived for this run (emitted at most REFRESH_HZ times a second)
+    run_updated = Signal(object)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.trackers: list[RunTracker] = []
+        self._timer = QTimer(self)
+        self._timer.setInterval(int(1000 / REFRESH_HZ))
+        self._timer.timeout.connect(self._on_timer_timeout)
+
+    def track(self, run: Run) -> RunTracker:
+        tracker = RunTracker(run)
+        self.trackers.append(tracker)
+        tracker.poll()
+        self._timer.start()
+        self.runs_changed.emit()
+        self.run_updated.emit(tracker)
+        return tracker
+
+    def resume(self, tracker: RunTracker) -> None:
+        """Follow a run again (after a re-run re-opened it)."""
+        tracker.finished = False
+        self._timer.start()
+
+    def live(self) -> list[RunTracker]:
+        return [t for t in self.trackers if not t.run.done]
+
+    def _on_timer_timeout(self) -> None:
+        any_live = False
+        states_changed = False
+        for tracker in self.trackers:
+            if tracker.finished and tracker.run.done and tracker.index >= tracker.run.event_count:
+                continue
+            was_done = tracker.finished
+            if tracker.poll():
+                self.run_updated.emit(tracker)
+                states_changed |= tracker.finished != was_done
+            any_live |= not tracker.run.done or tracker.index < tracker.run.event_count
+        if states_changed:
+            self.runs_changed.emit()
+        if not any_live:
+            self._timer.stop()
+            self.runs_changed.emit()

@@ -1,0 +1,79 @@
+"""GUI test fixtures: one session-wide qasync loop driven by pytest-qt.
+
+pytest-qt has no asyncio support (DESIGN.md §5): the loop is created `already_running`,
+coroutines are scheduled with ensure_future and awaited with `qtbot.waitUntil`. The loop is
+marked running only during a GUI test, so the core tests keep their own fresh loops; loop
+exceptions fail the test; leftover tasks are cancelled after each test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+import qasync
+from PySide6.QtCore import QSettings
+
+from graphdeck.gui.main_window import MainWindow
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+@pytest.fixture(scope="session")
+def qloop(qapp):
+    return qasync.QEventLoop(qapp, already_running=True)
+
+
+@pytest.fixture
+def gui_loop(qloop, qtbot):
+    errors: list[dict] = []
+    qloop.set_exception_handler(lambda _loop, context: errors.append(context))
+    asyncio.events._set_running_loop(qloop)
+    asyncio.set_event_loop(qloop)
+    try:
+        yield qloop
+        leftovers = [t for t in asyncio.all_tasks(qloop) if not t.done()]
+        for task in leftovers:
+            task.cancel()
+        qtbot.waitUntil(lambda: all(t.done() for t in leftovers), timeout=5000)
+    finally:
+        asyncio.events._set_running_loop(None)
+        asyncio.set_event_loop(None)
+    assert not errors, f"the event loop logged errors: {errors[:3]}"
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def window(qtbot, gui_loop, settings):
+    win = MainWindow(settings)
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    for tracker in win.controller.live():
+        tracker.run.cancel()
+    qtbot.waitUntil(lambda: not win.controller.live(), timeout=10000)
+
+
+def load(qtbot, win, path, graph: str | None = None) -> None:
+    win.open_file(path)
+    qtbot.waitUntil(lambda: not win.document.busy, timeout=10000)
+    if graph is not None:
+        win.graph_combo.setCurrentText(graph)
+
+
+def set_inputs(win, **texts: str) -> None:
+    for name, text in texts.items():
+        win.inputs_form.fields[name].setText(text)
+
+
+def run_and_wait(qtbot, win, timeout: int = 20000):
+    handle = win.start_run()
+    assert handle is not None, win.error_label.text()
+    qtbot.waitUntil(lambda: handle.done and win.current.finished, timeout=timeout)
+    qtbot.waitUntil(lambda: win.current.index >= handle.event_count, timeout=timeout)
+    return handle

@@ -1,0 +1,251 @@
+"""The real main window, driven offscreen: load, run, watch, inspect, cancel, close."""
+
+from __future__ import annotations
+
+import asyncio
+import textwrap
+
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import QMessageBox
+
+from conftest import EXAMPLES, load, run_and_wait, set_inputs
+from graphdeck import NodeState, RunState
+from graphdeck.gui.graph_view import GroupItem, NodeItem
+
+
+def test_load_example_run_and_read_results(qtbot, window) -> None:
+    load(qtbot, window, EXAMPLES / "map_reduce.py")
+    assert [window.graph_combo.itemText(i) for i in range(window.graph_combo.count())] == [
+        "map_reduce"
+    ]
+    assert window.inputs_form.fields["vals"].text() == "[1, 2, 3, 4, 5, 6, 7]"  # default
+    # Before running, the static graph is previewed.
+    assert len(window.graph_view.nodes) == 8
+    set_inputs(window, vals="[1, 2, 3]")
+    handle = run_and_wait(qtbot, window)
+    assert handle.state is RunState.SUCCEEDED
+    assert window.current.counts[NodeState.SUCCEEDED] == 4
+    assert {n.state for n in handle.nodes.values()} == {NodeState.SUCCEEDED}
+    qtbot.waitUntil(lambda: '"sum": 12' in window.results.outputs.toPlainText())
+    assert "succeeded 4" in window.progress_label.text()
+    item = window.graph_view.items_by_node["reduce_sum_0"]
+    assert isinstance(item, NodeItem) and item.brush().color().name() == "#22c55e"
+    assert "map_reduce" in window.runs_list.item(0).text()
+    assert "succeeded" in window.runs_list.item(0).text()
+
+
+def test_wide_fan_out_is_a_group_and_peak_equals_the_cap(qtbot, window) -> None:
+    load(qtbot, window, EXAMPLES / "fanout_10k.py")
+    set_inputs(window, n="2000")
+    window.cap_spin.setValue(16)
+    handle = run_and_wait(qtbot, window)
+    assert handle.occupancy.peak == 16
+    qtbot.waitUntil(lambda: "peak 16 · cap 16" in window.occupancy.numbers.text())
+    group = window.graph_view.items_by_node["square_0"]
+    assert isinstance(group, GroupItem) and len(group.members) == 2000
+    assert group.counts[NodeState.SUCCEEDED] == 2000
+    assert len(window.graph_view.scene().items()) < 50  # not one item per node
+    assert window.results.branches.rowCount() == 2000
+    group.mouseDoubleClickEvent(None)  # expand on demand
+    assert isinstance(window.graph_view.items_by_node["square_0"], NodeItem)
+
+
+def test_cancel_run_mid_flight_propagates(qtbot, window) -> None:
+    load(qtbot, window, EXAMPLES / "slow_graph.py")
+    set_inputs(window, seconds="30")
+    handle = window.start_run()
+    qtbot.waitUntil(lambda: handle.occupancy.active == 4, timeout=5000)
+    assert window.cancel_action.isEnabled()
+    window.cancel_action.trigger()
+    qtbot.waitUntil(lambda: handle.done, timeout=10000)
+    assert handle.state is RunState.CANCELLED
+    assert {n.state for n in handle.nodes.values()} == {NodeState.CANCELLED}
+    qtbot.waitUntil(lambda: "cancelled" in window.runs_list.item(0).text())
+
+
+def test_cancel_one_node_other_branches_go_on(qtbot, window) -> None:
+    load(qtbot, window, EXAMPLES / "slow_graph.py")
+    set_inputs(window, seconds="0.4")
+    handle = window.start_run()
+    qtbot.waitUntil(lambda: handle.nodes["step_0"].state is NodeState.RUNNING, timeout=5000)
+    window.graph_view.select_node("step_0")
+    assert window.inspector.node is handle.nodes["step_0"]
+    assert window.inspector.cancel_button.isEnabled()
+    window.inspector.cancel_button.click()
+    qtbot.waitUntil(lambda: handle.done, timeout=10000)
+    assert handle.nodes["step_0"].state is NodeState.CANCELLED
+    assert handle.nodes["join_0"].state is NodeState.CANCELLED  # its dependent
+    assert handle.nodes["step_1"].state is NodeState.SUCCEEDED  # independent branch
+    assert handle.nodes["step_7"].state is NodeState.SUCCEEDED
+
+
+def test_failed_node_shows_error_with_traceback(qtbot, window) -> None:
+    load(qtbot, window, EXAMPLES / "failing_branch.py")
+    window.policy_combo.setCurrentText("continue")
+    handle = run_and_wait(qtbot, window)
+    assert handle.state is RunState.FAILED
+    window.graph_view.select_node("flaky_2")
+    text = window.inspector.text.toPlainText()
+    assert "ValueError: cannot process 2" in text and "Traceback" in text
+    assert "failed" in window.results.summary.text()
+
+
+def test_agent_grows_nodes_and_logs_channel_messages(qtbot, window) -> None:
+    load(qtbot, window, EXAMPLES / "batch_agent.py")
+    set_inputs(window, items='["a", "b", "c"]')
+    handle = run_and_wait(qtbot, window)
+    assert await_nodes(handle) == ["upper_0", "upper_1", "upper_2"]
+    assert len(window.graph_view.nodes) == 3
+    qtbot.waitUntil(lambda: "processing c" in window.log.toPlainText())
+    assert '"ys"' in window.results.outputs.toPlainText()
+
+
+def await_nodes(handle) -> list[str]:
+    return sorted(handle.nodes)
+
+
+def test_several_runs_live_at_once_are_listed(qtbot, window) -> None:
+    load(qtbot, window, EXAMPLES / "slow_graph.py")
+    set_inputs(window, seconds="0.2")
+    first = window.start_run()
+    second = window.start_run()
+    assert window.runs_list.count() == 2
+    qtbot.waitUntil(lambda: first.done and second.done, timeout=10000)
+    qtbot.waitUntil(lambda: all("succeeded" in window.runs_list.item(i).text() for i in (0, 1)))
+    window.runs_list.setCurrentRow(0)
+    assert window.current.run is first
+
+
+def test_invalid_input_disables_run_and_names_the_field(qtbot, window) -> None:
+    load(qtbot, window, EXAMPLES / "map_reduce.py")
+    set_inputs(window, vals="[1, 2,")
+    assert not window.run_button.isEnabled()
+    assert "vals" in window.inputs_form.problem.text()
+    set_inputs(window, vals="(1, 2)")  # a Python literal is fine too
+    assert window.run_button.isEnabled()
+
+
+def test_inputs_are_remembered_per_graph(qtbot, gui_loop, settings, window) -> None:
+    load(qtbot, window, EXAMPLES / "map_reduce.py")
+    set_inputs(window, vals="[5, 5]")
+    run_and_wait(qtbot, window)
+    from graphdeck.gui.main_window import MainWindow
+
+    again = MainWindow(settings)
+    qtbot.addWidget(again)
+    load(qtbot, again, EXAMPLES / "map_reduce.py")
+    assert again.inputs_form.fields["vals"].text() == "[5, 5]"
+    assert str((EXAMPLES / "map_reduce.py").resolve()) in again._recent()
+
+
+BAD_FILES = {
+    "syntax.py": ("def broken(:\n    pass\n", ":1: syntax error"),
+    "imports.py": ("import os\nimport no_such_module_abc\n", ":2: error while importing"),
+    "empty.py": ("x = 1\n", "no graphs found"),
+}
+
+
+def test_bad_files_are_shown_with_file_line_reason(qtbot, window, tmp_path) -> None:
+    for name, (source, expected) in BAD_FILES.items():
+        path = tmp_path / name
+        path.write_text(source)
+        load(qtbot, window, path)
+        assert expected in window.error_label.text(), name
+        assert str(path) in window.error_label.text()
+        assert not window.run_button.isEnabled()
+
+
+def test_build_error_is_shown_with_its_line(qtbot, window, tmp_path) -> None:
+    path = tmp_path / "bad_ref.py"
+    path.write_text(
+        textwrap.dedent(
+            """
+            from graphdeck import graphify, tool
+
+            @tool(outputs=["out"])
+            async def work(x): return {"out": x}
+
+            @graphify(name="bad", outputs=["y"])
+            def bad(x=1):
+                return {"y": work(x=x).nope}
+            """
+        )
+    )
+    load(qtbot, window, path)
+    text = window.error_label.text()
+    assert f"{path}:9" in text and "no output 'nope'" in text
+    assert window.start_run() is None  # refused with the same message, no crash
+
+
+def test_file_changes_reload_automatically(qtbot, window, tmp_path) -> None:
+    path = tmp_path / "live.py"
+    body = (
+        "from graphdeck import graph_fn\n\n"
+        "@graph_fn(name='one')\nasync def one(*, context):\n    return {}\n"
+    )
+    path.write_text(body)
+    load(qtbot, window, path)
+    assert window.graph_combo.count() == 1
+    path.write_text(body + "\n@graph_fn(name='two')\nasync def two(*, context):\n    return {}\n")
+    qtbot.waitUntil(lambda: window.graph_combo.count() == 2, timeout=5000)
+
+
+def test_drop_a_graph_file_opens_it(qtbot, window) -> None:
+    data = QMimeData()
+    data.setUrls([QUrl.fromLocalFile(str(EXAMPLES / "map_reduce_pick.py"))])
+    event = QDropEvent(
+        QPointF(10, 10),
+        Qt.DropAction.CopyAction,
+        data,
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    window.dropEvent(event)
+    qtbot.waitUntil(lambda: window.graph_combo.currentText() == "map_reduce_pick", timeout=5000)
+
+
+def test_closing_with_a_live_run_asks_then_cancels_and_closes(qtbot, window) -> None:
+    load(qtbot, window, EXAMPLES / "slow_graph.py")
+    set_inputs(window, seconds="30")
+    handle = window.start_run()
+    qtbot.waitUntil(lambda: handle.occupancy.active == 4, timeout=5000)
+    with qtbot.waitSignal(window.closed, timeout=10000):
+        window.close()
+        box = window.findChild(QMessageBox, "confirm-quit")
+        assert box is not None and box.isVisible()
+        box.button(QMessageBox.StandardButton.Yes).click()
+    assert handle.state is RunState.CANCELLED
+    assert not window.isVisible()
+
+
+def test_closing_and_answering_no_keeps_the_run(qtbot, window) -> None:
+    load(qtbot, window, EXAMPLES / "slow_graph.py")
+    set_inputs(window, seconds="30")
+    handle = window.start_run()
+    window.close()
+    box = window.findChild(QMessageBox, "confirm-quit")
+    box.button(QMessageBox.StandardButton.No).click()
+    assert window.isVisible() and not handle.done
+
+
+def test_shutdown_without_asking_like_ctrl_c(qtbot, window) -> None:
+    load(qtbot, window, EXAMPLES / "slow_graph.py")
+    set_inputs(window, seconds="30")
+    handle = window.start_run()
+    with qtbot.waitSignal(window.closed, timeout=10000):
+        window.shutdown()
+    assert handle.state is RunState.CANCELLED
+    assert window.findChild(QMessageBox, "confirm-quit") is None
+
+
+def test_qasync_survives_20000_timers(qtbot, gui_loop) -> None:
+    # DESIGN.md §5: PySide6 6.12 + Python 3.11 crashed (none_dealloc) after a few thousand
+    # qasync timer callbacks. This must keep passing on the pinned version.
+    async def many_timers() -> int:
+        await asyncio.gather(*(asyncio.sleep(0.0005 * (i % 20)) for i in range(20_000)))
+        return 20_000
+
+    task = asyncio.ensure_future(many_timers())
+    qtbot.waitUntil(task.done, timeout=60000)
+    assert task.result() == 20_000
