@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from conftest import until
+from asyncsupport import until
 from graphdeck import NodeState, RunFailed, graph_fn, graphify, start, tool
 from graphdeck.events import (
     NodeAdded,

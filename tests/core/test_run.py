@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import until
+from asyncsupport import until
 from graphdeck import (
     CancellationIgnored,
     NodeState,

@@ -10,7 +10,7 @@ import os
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import run_on_fresh_loop
+from asyncsupport import run_on_fresh_loop
 from graphdeck import (
     NodeState,
     Ref,

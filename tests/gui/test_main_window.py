@@ -9,9 +9,9 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QMessageBox
 
-from conftest import EXAMPLES, load, run_and_wait, set_inputs
 from graphdeck import NodeState, RunState
 from graphdeck.gui.graph_view import GroupItem, NodeItem
+from guisupport import EXAMPLES, load, run_and_wait, set_inputs
 
 
 def test_load_example_run_and_read_results(qtbot, window) -> None:

@@ -8,7 +8,7 @@ import os
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import run_on_fresh_loop
+from asyncsupport import run_on_fresh_loop
 from graphdeck.parallel import ParallelExecutor, TaskStatus
 
 
