@@ -13,12 +13,12 @@ import signal
 import sys
 from collections.abc import Sequence
 
-import qasync
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from graphdeck.runner import close_loop
 
+from .event_loop import GraphdeckEventLoop
 from .main_window import MainWindow
 from .theme import stylesheet
 
@@ -42,7 +42,7 @@ def main(argv: Sequence[str] = ()) -> int:
     app.setApplicationName("graphdeck")
     app.setOrganizationName("graphdeck")
     app.setStyleSheet(stylesheet())
-    loop = qasync.QEventLoop(app)
+    loop = GraphdeckEventLoop(app)
     asyncio.set_event_loop(loop)
     window = MainWindow(QSettings())
     window.show()
@@ -52,7 +52,13 @@ def main(argv: Sequence[str] = ()) -> int:
     poll = QTimer()
     poll.start(SIGNAL_POLL_MS)
     poll.timeout.connect(lambda: None)
-    previous = signal.signal(signal.SIGINT, lambda *_: QTimer.singleShot(0, window.shutdown))
+
+    def on_interrupt(*_: object) -> None:
+        live = len(window.controller.live())
+        print(f"graphdeck: closing, cancelling {live} run(s)", file=sys.stderr, flush=True)
+        QTimer.singleShot(0, window.shutdown)
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
     try:
         if args.file:
             loop.call_soon(window.open_file, args.file, args.graph, args.run)

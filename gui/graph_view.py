@@ -233,6 +233,8 @@ class GraphView(QGraphicsView):
                 scene.addItem(item)
                 y += item.rect().height() + ROW_GAP
         scene.addItem(self._edges())
+        for frame in self._subgraph_frames():
+            scene.addItem(frame)
         self._laid_out = len(self.nodes)
         scene.blockSignals(False)
         for node_id in selected:
@@ -276,6 +278,28 @@ class GraphView(QGraphicsView):
         item.setPen(QPen(QColor("#94a3b8"), 1.2))
         item.setZValue(-1)
         return item
+
+    def _subgraph_frames(self) -> list[QGraphicsRectItem]:
+        """A labelled frame behind the nodes of each nested subgraph (`inner/…` ids)."""
+        members: dict[str, list[QGraphicsRectItem]] = {}
+        for node in self.nodes.values():
+            if node.group and "/" in node.id and node.id.startswith(node.group + "/"):
+                item = self.items_by_node.get(node.id)
+                if item is not None:
+                    members.setdefault(node.group, []).append(item)
+        frames = []
+        for group, items in members.items():
+            box = QRectF()
+            for item in items:
+                box = box.united(item.sceneBoundingRect())
+            frame = QGraphicsRectItem(box.adjusted(-10, -24, 10, 10))
+            frame.setBrush(QBrush(QColor(59, 130, 246, 18)))
+            frame.setPen(QPen(QColor("#93c5fd"), 1, Qt.PenStyle.DashLine))
+            frame.setZValue(-2)
+            label = QGraphicsSimpleTextItem(f"subgraph {group}", frame)
+            label.setPos(box.left() - 6, box.top() - 22)
+            frames.append(frame)
+        return frames
 
     # -- interaction --------------------------------------------------------------------
 

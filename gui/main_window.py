@@ -178,6 +178,8 @@ class MainWindow(QMainWindow):
         self.inputs_form.validity_changed.connect(self._on_inputs_validity_changed)
         self.controller.runs_changed.connect(self._on_controller_runs_changed)
         self.controller.run_updated.connect(self._on_controller_run_updated)
+        self.controller.ticked.connect(self._on_controller_ticked)
+        self.tabs.currentChanged.connect(lambda _index: self._refresh_details())
         self.runs_list.currentRowChanged.connect(self._on_runs_list_row_changed)
         self.graph_view.node_selected.connect(self._on_graph_view_node_selected)
         self.graph_view.cancel_node_requested.connect(self.cancel_node)
@@ -339,6 +341,10 @@ class MainWindow(QMainWindow):
         self.runs_list.setCurrentRow(self.controller.trackers.index(tracker))
         return handle
 
+    def _on_controller_ticked(self) -> None:
+        if self.current is not None and not self.current.run.done:
+            self._show_progress(self.current)
+
     def cancel_current_run(self) -> None:
         if self.current is not None:
             self.current.run.cancel()
@@ -355,7 +361,8 @@ class MainWindow(QMainWindow):
         for row, tracker in enumerate(trackers):
             run = tracker.run
             item = self.runs_list.item(row)
-            item.setText(f"{run.name}  {run.id[:6]}  —  {run.state.value}")
+            indent = "    " * tracker.depth + ("↳ " if tracker.depth else "")
+            item.setText(f"{indent}{run.name}  {run.id[:6]}  —  {run.state.value}")
             item.setForeground(_qcolor(RUN_COLOURS[run.state]))
         self.cancel_action.setEnabled(self.current is not None and not self.current.run.done)
 
@@ -376,15 +383,29 @@ class MainWindow(QMainWindow):
         if tracker is not self.current:
             return
         self.graph_view.refresh(tracker.take_changed())
-        self.occupancy.show_tracker(tracker)
-        self.inspector.refresh()
-        self.results.refresh()
+        if tracker.finished:  # the last word: bring every panel up to date once
+            self.occupancy.show_tracker(tracker)
+            self.inspector.refresh()
+            self.results.refresh()
+        else:
+            self._refresh_details(tracker)
         self._show_progress(tracker)
         for stamp, source, text in tracker.messages[self._shown_messages :]:
             clock = time.strftime("%H:%M:%S", time.localtime(stamp))
             self.log.appendPlainText(f"{clock}.{int(stamp % 1 * 1000):03d}  [{source}]  {text}")
         self._shown_messages = len(tracker.messages)
         self.cancel_action.setEnabled(not tracker.run.done)
+
+    def _refresh_details(self, tracker: RunTracker | None = None) -> None:
+        """Refresh only the detail tab on screen; the others catch up when shown."""
+        tracker = tracker or self.current
+        shown = self.tabs.currentWidget()
+        if shown is self.occupancy:
+            self.occupancy.show_tracker(tracker)
+        elif shown is self.inspector:
+            self.inspector.refresh()
+        elif shown is self.results:
+            self.results.refresh()
 
     def _show_progress(self, tracker: RunTracker) -> None:
         counts = "  ".join(f"{state.value} {n}" for state, n in tracker.counts.items() if n)

@@ -85,10 +85,11 @@ class ResultsPanel(QWidget):
         layout.addWidget(QLabel("Fan-out branches"))
         layout.addWidget(self.table, 2)
         self.run: Run | None = None
+        self._node_count = -1
 
     def show_run(self, run: Run | None) -> None:
         self.run = run
-        self.branches.set_nodes(widest_fan_out(run) if run is not None else [])
+        self._node_count = -1
         self.refresh()
 
     def refresh(self) -> None:
@@ -96,8 +97,10 @@ class ResultsPanel(QWidget):
         if run is None:
             self.summary.setText("No run yet.")
             self.outputs.setPlainText("")
+            self.branches.set_nodes([])
             return
-        if len(self.branches.nodes) < len(widest_fan_out(run)):
+        if len(run.graph) != self._node_count:  # the graph grew: find the fan-out again
+            self._node_count = len(run.graph)
             self.branches.set_nodes(widest_fan_out(run))
         else:
             self.branches.refresh()

@@ -31,8 +31,9 @@ REFRESH_HZ = 30
 class RunTracker:
     """What the views need of one run, kept up to date from its events."""
 
-    def __init__(self, run: Run) -> None:
+    def __init__(self, run: Run, depth: int = 0) -> None:
         self.run = run
+        self.depth = depth  # 0 for a top-level run, 1 for its child runs, …
         self.index = 0
         self.counts: Counter[NodeState] = Counter()
         self.states: dict[str, NodeState] = {}
@@ -98,6 +99,8 @@ class RunController(QObject):
     runs_changed = Signal()
     #: new events arrived for this run (emitted at most REFRESH_HZ times a second)
     run_updated = Signal(object)
+    #: a refresh tick while some run is live (for clocks that move without events)
+    ticked = Signal()
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -106,8 +109,8 @@ class RunController(QObject):
         self._timer.setInterval(int(1000 / REFRESH_HZ))
         self._timer.timeout.connect(self._on_timer_timeout)
 
-    def track(self, run: Run) -> RunTracker:
-        tracker = RunTracker(run)
+    def track(self, run: Run, depth: int = 0) -> RunTracker:
+        tracker = RunTracker(run, depth)
         self.trackers.append(tracker)
         tracker.poll()
         self._timer.start()
@@ -119,6 +122,26 @@ class RunController(QObject):
         """Follow a run again (after a re-run re-opened it)."""
         tracker.finished = False
         self._timer.start()
+
+    def _track_children(self) -> bool:
+        """Nested agents are child runs: list each under its parent, followed like it."""
+        known = {id(t.run) for t in self.trackers}
+        added = False
+        for tracker in list(self.trackers):
+            for child in tracker.run.children:
+                if id(child) not in known:
+                    position = self.trackers.index(tracker) + 1
+                    while (
+                        position < len(self.trackers)
+                        and self.trackers[position].depth > tracker.depth
+                    ):
+                        position += 1
+                    child_tracker = RunTracker(child, tracker.depth + 1)
+                    child_tracker.poll()
+                    self.trackers.insert(position, child_tracker)
+                    known.add(id(child))
+                    added = True
+        return added
 
     def live(self) -> list[RunTracker]:
         return [t for t in self.trackers if not t.run.done]
@@ -134,8 +157,10 @@ class RunController(QObject):
                 self.run_updated.emit(tracker)
                 states_changed |= tracker.finished != was_done
             any_live |= not tracker.run.done or tracker.index < tracker.run.event_count
+        states_changed |= self._track_children()
         if states_changed:
             self.runs_changed.emit()
+        self.ticked.emit()
         if not any_live:
             self._timer.stop()
             self.runs_changed.emit()

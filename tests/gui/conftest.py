@@ -11,15 +11,15 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-import qasync
 from PySide6.QtCore import QSettings
 
+from graphdeck.gui.event_loop import GraphdeckEventLoop
 from graphdeck.gui.main_window import MainWindow
 
 
 @pytest.fixture(scope="session")
 def qloop(qapp):
-    return qasync.QEventLoop(qapp, already_running=True)
+    return GraphdeckEventLoop(qapp, already_running=True)
 
 
 @pytest.fixture

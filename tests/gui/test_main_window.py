@@ -249,3 +249,49 @@ def test_qasync_survives_20000_timers(qtbot, gui_loop) -> None:
     task = asyncio.ensure_future(many_timers())
     qtbot.waitUntil(task.done, timeout=60000)
     assert task.result() == 20_000
+
+
+def test_nested_agents_are_listed_under_their_parent(qtbot, window) -> None:
+    load(qtbot, window, EXAMPLES / "nested_agents.py", graph="survey")
+    handle = run_and_wait(qtbot, window)
+    assert handle.outputs["pages"] == 12
+    qtbot.waitUntil(lambda: window.runs_list.count() == 4, timeout=5000)
+    texts = [window.runs_list.item(i).text() for i in range(4)]
+    assert texts[0].startswith("survey")
+    assert all("↳ research" in text for text in texts[1:])
+    window.runs_list.setCurrentRow(1)
+    assert window.current.run.parent is handle
+
+
+def test_nested_graphify_is_drawn_as_a_framed_subgraph(qtbot, window, tmp_path) -> None:
+    path = tmp_path / "nested.py"
+    path.write_text(
+        textwrap.dedent(
+            """
+            from graphdeck import graphify, tool
+
+            @tool(outputs=["out"])
+            async def work(x): return {"out": x}
+
+            @tool(outputs=["sum"])
+            async def add(xs): return {"sum": sum(xs)}
+
+            @graphify(name="inner", inputs=["vals"], outputs=["sum"])
+            def inner(vals):
+                return {"sum": add(xs=[work(x=v).out for v in vals]).sum}
+
+            @graphify(name="outer", outputs=["total"])
+            def outer(a=(1, 2), b=(3,)):
+                return {"total": add(xs=[inner(vals=a).sum, inner(vals=b).sum]).sum}
+            """
+        )
+    )
+    load(qtbot, window, path, graph="outer")
+    labels = [
+        item.text()
+        for item in window.graph_view.scene().items()
+        if hasattr(item, "text") and str(item.text()).startswith("subgraph")
+    ]
+    assert sorted(labels) == ["subgraph inner", "subgraph inner_1"]
+    handle = run_and_wait(qtbot, window)
+    assert handle.outputs == {"total": 6}
