@@ -241,14 +241,8 @@ class GraphView(QGraphicsView):
             item = self.items_by_node.get(node_id)
             if item is not None:
                 item.setSelected(True)
-        if not self._fitted and self.nodes:
-            self.fitInView(
-                scene.itemsBoundingRect().adjusted(-20, -20, 20, 20),
-                Qt.AspectRatioMode.KeepAspectRatio,
-            )
-            if self.transform().m11() > 1.0:
-                self.resetTransform()
-            self._fitted = True
+        if not self._fitted:
+            self.fit()
 
     def _edges(self) -> QGraphicsPathItem:
         path = QPainterPath()
@@ -303,9 +297,27 @@ class GraphView(QGraphicsView):
 
     # -- interaction --------------------------------------------------------------------
 
+    def fit(self) -> None:
+        """Show the whole graph, never magnified past 100 %. Re-done on resize until the
+        user zooms."""
+        if not self.nodes:
+            return
+        self.fitInView(
+            self.scene().itemsBoundingRect().adjusted(-20, -30, 20, 20),
+            Qt.AspectRatioMode.KeepAspectRatio,
+        )
+        if self.transform().m11() > 1.0:
+            self.resetTransform()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if not self._fitted:
+            self.fit()
+
     def wheelEvent(self, event: QWheelEvent) -> None:
         factor = 1.15 ** (event.angleDelta().y() / 120)
         self.scale(factor, factor)
+        self._fitted = True  # the user chose a zoom: keep it
 
     def _on_scene_selection_changed(self) -> None:
         for item in self.scene().selectedItems():

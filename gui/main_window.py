@@ -339,6 +339,8 @@ class MainWindow(QMainWindow):
         self.settings.setValue(self._inputs_key(graph), json.dumps(self.inputs_form.texts()))
         tracker = self.controller.track(handle)
         self.runs_list.setCurrentRow(self.controller.trackers.index(tracker))
+        if self.inspector.node is None:
+            self.tabs.setCurrentWidget(self.occupancy)
         return handle
 
     def _on_controller_ticked(self) -> None:
@@ -470,9 +472,12 @@ class MainWindow(QMainWindow):
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
         else:
-            self.resize(1400, 860)
+            self.resize(1500, 900)
         if isinstance(state, QByteArray):
             self.restoreState(state)
+        else:  # first start: the graph gets most of the width
+            docks = [self.findChild(QDockWidget, n) for n in ("dock-controls", "dock-details")]
+            self.resizeDocks(docks, [300, 460], Qt.Orientation.Horizontal)
 
 
 def _qcolor(name: str):

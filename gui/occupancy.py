@@ -51,8 +51,8 @@ class OccupancyPanel(QWidget):
         if len(times):
             # Hold the last value until now (or the end of the run).
             end = tracker.elapsed() + (tracker.run.started_at or 0) - tracker.started_wall
-            times = np.append(times, max(end, times[-1]))
-            values = np.append(values, values[-1])
+            times = np.concatenate(([0.0], times, [max(end, times[-1])]))
+            values = np.concatenate(([0.0], values, [values[-1]]))
             self.curve.setData(times, values, stepMode="right")
             top = int(values.argmax())
             self.peak_marker.setData([times[top]], [values[top]])
