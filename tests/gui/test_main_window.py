@@ -295,3 +295,37 @@ def test_nested_graphify_is_drawn_as_a_framed_subgraph(qtbot, window, tmp_path) 
     assert sorted(labels) == ["subgraph inner", "subgraph inner_1"]
     handle = run_and_wait(qtbot, window)
     assert handle.outputs == {"total": 6}
+
+
+def test_window_layout_is_remembered(qtbot, gui_loop, settings, window) -> None:
+    window.resize(701, 503)  # within the offscreen screen: restoreGeometry clamps to it
+    with qtbot.waitSignal(window.closed):
+        window.close()
+    from graphdeck.gui.main_window import MainWindow
+
+    again = MainWindow(settings)
+    qtbot.addWidget(again)
+    assert (again.width(), again.height()) == (701, 503)
+
+
+def test_wheel_zooms_and_reload_on_demand(qtbot, window, tmp_path) -> None:
+    from PySide6.QtCore import QPoint
+    from PySide6.QtGui import QWheelEvent
+
+    load(qtbot, window, EXAMPLES / "map_reduce.py")
+    view = window.graph_view
+    before = view.transform().m11()
+    event = QWheelEvent(
+        QPointF(50, 50),
+        QPointF(50, 50),
+        QPoint(0, 0),
+        QPoint(0, 240),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    view.wheelEvent(event)
+    assert view.transform().m11() > before * 1.3
+    with qtbot.waitSignal(window.document.loaded, timeout=5000):
+        window.reload_action.trigger()
