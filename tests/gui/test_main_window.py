@@ -298,14 +298,16 @@ def test_nested_graphify_is_drawn_as_a_framed_subgraph(qtbot, window, tmp_path) 
 
 
 def test_window_layout_is_remembered(qtbot, gui_loop, settings, window) -> None:
-    window.resize(701, 503)  # within the offscreen screen: restoreGeometry clamps to it
+    window.resize(820, 503)  # within the offscreen screen: restoreGeometry clamps to it
+    size = (window.width(), window.height())
+    assert size != (1500, 900)  # not the first-start default
     with qtbot.waitSignal(window.closed):
         window.close()
     from graphdeck.gui.main_window import MainWindow
 
     again = MainWindow(settings)
     qtbot.addWidget(again)
-    assert (again.width(), again.height()) == (701, 503)
+    assert (again.width(), again.height()) == size
 
 
 def test_wheel_zooms_and_reload_on_demand(qtbot, window, tmp_path) -> None:
