@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
-import time
-import tracemalloc
-from collections.abc import Awaitable, Callable
+
+from _measure import peak_bytes, timed
 
 from graphdeck.parallel import parallel_map
 
@@ -39,29 +37,6 @@ async def baseline(n: int, cap: int) -> int:
             return await trivial(x)
 
     return len(await asyncio.gather(*(one(i) for i in range(n))))
-
-
-Case = Callable[[int, int], Awaitable[int]]
-
-
-def timed(case: Case, n: int, cap: int, repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        gc.collect()
-        began = time.perf_counter()
-        asyncio.run(case(n, cap))
-        best = min(best, time.perf_counter() - began)
-    return best
-
-
-def peak_bytes(case: Case, n: int, cap: int) -> int:
-    gc.collect()
-    tracemalloc.start()
-    try:
-        asyncio.run(case(n, cap))
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
 
 
 def main() -> None:

@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
-import time
-import tracemalloc
 from collections.abc import Awaitable, Callable
+
+from _measure import Case, peak_bytes, timed
 
 from graphdeck import graphify, run_async, tool
 
@@ -64,9 +63,6 @@ def chain_graph(body: Callable[[int], Awaitable[dict]]):
         return {"out": value.out}
 
     return chain
-
-
-Case = Callable[[int, int], Awaitable[int]]
 
 
 def graphdeck_fan(body) -> Case:
@@ -117,26 +113,6 @@ def task_chain(body) -> Case:
         return (await last)["out"]
 
     return case
-
-
-def timed(case: Case, n: int, cap: int, repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        gc.collect()
-        began = time.perf_counter()
-        asyncio.run(case(n, cap))
-        best = min(best, time.perf_counter() - began)
-    return best
-
-
-def peak_bytes(case: Case, n: int, cap: int) -> int:
-    gc.collect()
-    tracemalloc.start()
-    try:
-        asyncio.run(case(n, cap))
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
 
 
 def main() -> None:

@@ -11,7 +11,7 @@
 The package never imports Qt; the desktop monitor lives in `graphdeck.gui`.
 """
 
-from ._graph import Attempt, Node, NodeHandle, Ref, TaskGraph
+from ._graph import Attempt, Node, NodeHandle, NodeKind, Ref, TaskGraph
 from ._graph_fn import Context, GraphFn, graph_fn
 from ._graphify import Graphify, graphify
 from ._run import Occupancy, Run
@@ -47,6 +47,7 @@ __all__ = [
     "Node",
     "NodeCancelled",
     "NodeHandle",
+    "NodeKind",
     "NodeState",
     "Occupancy",
     "Pool",

@@ -353,7 +353,7 @@ class Run:
                 else:
                     sched.abandon(task, owners.get(task), self.grace)
         for child in self.children:
-            await child._wait_finished()
+            await child.wait()
         for node in self.graph._nodes.values():
             # Items of a parallel primitive whose agent was abandoned: nobody will settle them.
             if node.kind is NodeKind.EXTERNAL and not node.state.is_terminal:
@@ -444,7 +444,8 @@ class Run:
         self._abandoned.add(task)
         task.add_done_callback(self._abandoned.discard)
 
-    async def _wait_finished(self) -> None:
+    async def wait(self) -> None:
+        """Wait until the run has finished, without raising its outcome."""
         if self._outcome is not None:
             await asyncio.wait([self._outcome])
 

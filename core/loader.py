@@ -19,7 +19,7 @@ from ._graph_fn import GraphFn
 from ._graphify import Graphify
 from .errors import GraphLoadError
 
-__all__ = ["GraphFile", "load_graph_file"]
+__all__ = ["GraphFile", "line_in_file", "load_graph_file"]
 
 GraphDef = GraphFn | Graphify
 _serial = itertools.count()
@@ -77,7 +77,7 @@ def load_graph_file(path: str | Path) -> GraphFile:
         sys.modules.pop(module_name, None)
         if not isinstance(exc, Exception):
             raise
-        line = _line_in_file(exc, path)
+        line = line_in_file(exc, path)
         raise GraphLoadError(
             shown, line, f"error while importing: {type(exc).__name__}: {exc}"
         ) from exc
@@ -92,7 +92,7 @@ def load_graph_file(path: str | Path) -> GraphFile:
     return GraphFile(path, module, graphs)
 
 
-def _line_in_file(exc: BaseException, path: Path) -> int | None:
+def line_in_file(exc: BaseException, path: Path) -> int | None:
     """The deepest line of the traceback that is in the graph file itself."""
     target = path.resolve()
     line = None

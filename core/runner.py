@@ -104,7 +104,7 @@ async def run_async(
         return await handle.result()
     except asyncio.CancelledError:
         handle.cancel()
-        await asyncio.wait([asyncio.ensure_future(handle._wait_finished())])
+        await asyncio.wait([asyncio.ensure_future(handle.wait())])
         raise
 
 

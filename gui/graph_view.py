@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from graphdeck import Node, NodeState
+from graphdeck import Node, NodeKind, NodeState
 
 from .theme import NODE_COLOURS, node_colour
 
@@ -337,7 +337,7 @@ def _buckets(nodes: dict[str, Node]) -> dict[BucketKey, list[Node]]:
             layer = layers.get(parent.id, 1) - 1
         else:
             layer = max((layers.get(u, 0) + 1 for u in node.upstream), default=0)
-            if node.children is not None or node.kind == "map":
+            if node.children is not None or node.kind is NodeKind.MAP:
                 layer += 1  # leave the layer before it to its items
         layers[node.id] = layer
         name = node.group or node.tool.name

@@ -14,7 +14,15 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QKeySequence
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QColor,
+    QDragEnterEvent,
+    QDropEvent,
+    QIcon,
+    QKeySequence,
+)
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
@@ -34,7 +42,7 @@ from PySide6.QtWidgets import (
 )
 
 from graphdeck import GraphBuildError, Run, start
-from graphdeck.loader import GraphDef
+from graphdeck.loader import GraphDef, line_in_file
 from graphdeck.runner import DEFAULT_MAX_CONCURRENCY
 
 from .document import GraphDocument
@@ -308,9 +316,7 @@ class MainWindow(QMainWindow):
             self.graph_view.show_nodes(built._nodes)
 
     def _where(self, exc: BaseException) -> str:
-        from graphdeck.loader import _line_in_file
-
-        line = _line_in_file(exc, self.document.path) if self.document.path else None
+        line = line_in_file(exc, self.document.path) if self.document.path else None
         where = f"{self.document.path}:{line}" if line else str(self.document.path)
         return f"{where}: {type(exc).__name__}: {exc}"
 
@@ -365,7 +371,7 @@ class MainWindow(QMainWindow):
             item = self.runs_list.item(row)
             indent = "    " * tracker.depth + ("↳ " if tracker.depth else "")
             item.setText(f"{indent}{run.name}  {run.id[:6]}  —  {run.state.value}")
-            item.setForeground(_qcolor(RUN_COLOURS[run.state]))
+            item.setForeground(QColor(RUN_COLOURS[run.state]))
         self.cancel_action.setEnabled(self.current is not None and not self.current.run.done)
 
     def _on_runs_list_row_changed(self, row: int) -> None:
@@ -463,7 +469,7 @@ class MainWindow(QMainWindow):
     async def _close_when_idle(self) -> None:
         runs = [t.run for t in self.controller.live()]
         if runs:
-            await asyncio.wait([asyncio.ensure_future(r._wait_finished()) for r in runs])
+            await asyncio.wait([asyncio.ensure_future(r.wait()) for r in runs])
         QTimer.singleShot(0, self.close)
 
     def _restore_layout(self) -> None:
@@ -478,9 +484,3 @@ class MainWindow(QMainWindow):
         else:  # first start: the graph gets most of the width
             docks = [self.findChild(QDockWidget, n) for n in ("dock-controls", "dock-details")]
             self.resizeDocks(docks, [300, 460], Qt.Orientation.Horizontal)
-
-
-def _qcolor(name: str):
-    from PySide6.QtGui import QColor
-
-    return QColor(name)

@@ -81,6 +81,11 @@ class RunTracker:
                     self.messages.append((event.time, "run", str(event.error)))
         return True
 
+    @property
+    def caught_up(self) -> bool:
+        """The run ended and every one of its events has been read."""
+        return self.run.done and self.index >= self.run.event_count
+
     def take_changed(self) -> set[str]:
         changed, self.changed_nodes = self.changed_nodes, set()
         return changed
@@ -118,11 +123,6 @@ class RunController(QObject):
         self.run_updated.emit(tracker)
         return tracker
 
-    def resume(self, tracker: RunTracker) -> None:
-        """Follow a run again (after a re-run re-opened it)."""
-        tracker.finished = False
-        self._timer.start()
-
     def _track_children(self) -> bool:
         """Nested agents are child runs: list each under its parent, followed like it."""
         known = {id(t.run) for t in self.trackers}
@@ -147,20 +147,17 @@ class RunController(QObject):
         return [t for t in self.trackers if not t.run.done]
 
     def _on_timer_timeout(self) -> None:
-        any_live = False
-        states_changed = False
+        list_changed = self._track_children()
         for tracker in self.trackers:
-            if tracker.finished and tracker.run.done and tracker.index >= tracker.run.event_count:
+            if tracker.caught_up:
                 continue
-            was_done = tracker.finished
+            was_finished = tracker.finished
             if tracker.poll():
                 self.run_updated.emit(tracker)
-                states_changed |= tracker.finished != was_done
-            any_live |= not tracker.run.done or tracker.index < tracker.run.event_count
-        states_changed |= self._track_children()
-        if states_changed:
+                list_changed |= tracker.finished != was_finished
+        if list_changed:
             self.runs_changed.emit()
         self.ticked.emit()
-        if not any_live:
+        if all(tracker.caught_up for tracker in self.trackers):
             self._timer.stop()
             self.runs_changed.emit()

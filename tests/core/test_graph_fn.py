@@ -36,6 +36,19 @@ async def track(x: int, delay: float = 0.02) -> dict:
     return {"y": x * 10}
 
 
+def waiting_tool():
+    """A tool `long` that sets the returned event once it runs, then waits a minute."""
+    started = asyncio.Event()
+
+    @tool(outputs=["y"])
+    async def long() -> dict:
+        started.set()
+        await asyncio.sleep(60)
+        return {"y": 1}
+
+    return started, long
+
+
 @pytest.fixture(autouse=True)
 def _reset_counters():
     global in_flight, most
@@ -140,13 +153,7 @@ async def test_failed_tool_raises_in_body_and_agent_may_catch_it() -> None:
 
 
 async def test_cancelled_node_raises_node_cancelled_in_the_agent() -> None:
-    started = asyncio.Event()
-
-    @tool(outputs=["y"])
-    async def long() -> dict:
-        started.set()
-        await asyncio.sleep(60)
-        return {"y": 1}
+    started, long = waiting_tool()
 
     @graph_fn
     async def agent(*, context):
@@ -164,13 +171,7 @@ async def test_cancelled_node_raises_node_cancelled_in_the_agent() -> None:
 
 
 async def test_nested_graph_fn_is_a_child_run_and_cancel_propagates_down() -> None:
-    started = asyncio.Event()
-
-    @tool(outputs=["y"])
-    async def long() -> dict:
-        started.set()
-        await asyncio.sleep(60)
-        return {"y": 1}
+    started, long = waiting_tool()
 
     @graph_fn(name="child")
     async def child(*, context):

@@ -95,14 +95,10 @@ def test_agent_grows_nodes_and_logs_channel_messages(qtbot, window) -> None:
     load(qtbot, window, EXAMPLES / "batch_agent.py")
     set_inputs(window, items='["a", "b", "c"]')
     handle = run_and_wait(qtbot, window)
-    assert await_nodes(handle) == ["upper_0", "upper_1", "upper_2"]
+    assert sorted(handle.nodes) == ["upper_0", "upper_1", "upper_2"]
     assert len(window.graph_view.nodes) == 3
     qtbot.waitUntil(lambda: "processing c" in window.log.toPlainText())
     assert '"ys"' in window.results.outputs.toPlainText()
-
-
-def await_nodes(handle) -> list[str]:
-    return sorted(handle.nodes)
 
 
 def test_several_runs_live_at_once_are_listed(qtbot, window) -> None:

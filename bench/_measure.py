@@ -1,0 +1,33 @@
+"""Timing and memory helpers shared by the benchmarks (each run in a fresh event loop)."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import time
+import tracemalloc
+from collections.abc import Awaitable, Callable
+
+Case = Callable[[int, int], Awaitable[int]]
+
+
+def timed(case: Case, n: int, cap: int, repeat: int) -> float:
+    """Best wall time of `repeat` runs of `case(n, cap)`; noisy machines: keep the minimum."""
+    best = float("inf")
+    for _ in range(repeat):
+        gc.collect()
+        began = time.perf_counter()
+        asyncio.run(case(n, cap))
+        best = min(best, time.perf_counter() - began)
+    return best
+
+
+def peak_bytes(case: Case, n: int, cap: int) -> int:
+    """Peak traced allocation of one run (a separate pass: tracing distorts timing)."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        asyncio.run(case(n, cap))
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
