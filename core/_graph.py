@@ -104,6 +104,7 @@ class Node:
         "state",
         "tool",
         "upstream",
+        "where",
     )
 
     def __init__(
@@ -137,6 +138,7 @@ class Node:
         self.started_at: float | None = None
         self.finished_at: float | None = None
         self.attempt = 0  # number of the current attempt; 0 = never ran
+        self.where: str | None = None  # the remote worker the last attempt ran on
         self._history: list[Attempt] | None = None
         self._waiting = 0  # upstream nodes (or map children) not yet finished
         self._worker: asyncio.Task[None] | None = None  # the worker executing it

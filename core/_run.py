@@ -26,10 +26,12 @@ from ._scheduler import Scheduler, report_internal_error
 from ._states import UNSUCCESSFUL_NODE_STATES, NodeState, RunState
 from .errors import NodeCancelled, RunCancelled, RunError, RunFailed, RunTimedOut
 from .events import ChildRunStarted, Event, RunFinished, RunStarted, RunWarning
+from .executors import ExecutorError
 
 if TYPE_CHECKING:
     from ._graph_fn import GraphFn
     from ._tool import Tool
+    from .executors import Executor
     from .limits import Pool
 
 RerunMode = Literal["node", "downstream", "failed"]
@@ -58,6 +60,8 @@ class Run:
         grace: float,
         agent: GraphFn | None = None,
         parent: Run | None = None,
+        executor: Executor | None = None,
+        owns_executor: bool = False,
     ) -> None:
         self.id: str = uuid.uuid4().hex[:12]
         self.graph = graph
@@ -77,7 +81,9 @@ class Run:
         self._agent = agent
         self._agent_outputs: dict[str, Any] | None = None
         self._body_task: asyncio.Task[Any] | None = None
-        self._sched = Scheduler(self, cap, pools)
+        self._executor = executor
+        self._owns_executor = owns_executor
+        self._sched = Scheduler(self, cap, pools, executor)
         self._log = EventLog(self.id)
         self._log_waiter: asyncio.Future[None] | None = None
         self._wake: asyncio.Future[str] | None = None
@@ -193,6 +199,12 @@ class Run:
         timer = loop.call_later(self.timeout, self._request, "timeout") if self.timeout else None
         self._round_nodes = targets
         try:
+            if self._executor is not None:
+                try:
+                    await self._executor.start()
+                except ExecutorError as exc:
+                    self._never_started(exc)
+                    return
             if self._agent is not None and targets is None:
                 self._start_agent_body()
             else:
@@ -201,12 +213,15 @@ class Run:
                     self._request("idle")
             assert self._wake is not None
             reason = await self._wake
-            await self._conclude(reason)
+            verdict = await self._conclude(reason)
+            await self._release_executor()
+            self._finish(*verdict)
         except asyncio.CancelledError:
             # The driver itself was cancelled (e.g. the loop is shutting down): the run is
             # cancelled, and the cancellation goes on.
             if not self.state.is_terminal:
                 await self._shutdown()
+                await self._release_executor()
                 self._finish(RunState.CANCELLED)
             raise
         except Exception as exc:  # a bug in graphdeck: say so, and never leave result() hanging
@@ -216,6 +231,21 @@ class Run:
         finally:
             if timer is not None:
                 timer.cancel()
+
+    async def _release_executor(self) -> None:
+        """Close an executor this run started (before the outcome is reported, so nothing
+        of the run is still running when `result()` returns)."""
+        if self._executor is not None and self._owns_executor:
+            await self._executor.close()
+
+    def _never_started(self, error: BaseException) -> None:
+        """The executor could not start: nothing ran; every node is cancelled."""
+        for node in list(self.graph._nodes.values()):
+            if self._rounds == 1:
+                self._sched.add_node(node)
+            if not node.state.is_terminal:
+                self._sched.finish(node, NodeState.CANCELLED)
+        self._finish(RunState.FAILED, error)
 
     def _request(self, reason: str) -> None:
         if self._wake is not None and not self._wake.done():
@@ -272,14 +302,13 @@ class Run:
         )
         self._body_task.add_done_callback(lambda _: self._request("body"))
 
-    async def _conclude(self, reason: str) -> None:
+    async def _conclude(self, reason: str) -> tuple[RunState, BaseException | None, bool]:
+        """Wind the run down and decide its outcome: (state, body error, timed out)."""
         if reason in ("stop", "cancel", "timeout"):
             await self._shutdown()
             if reason == "cancel":
-                self._finish(RunState.CANCELLED)
-            else:
-                self._finish(RunState.FAILED, timed_out=reason == "timeout")
-            return
+                return RunState.CANCELLED, None, False
+            return RunState.FAILED, None, reason == "timeout"
         if reason == "body":
             body = self._body_task
             assert body is not None
@@ -294,27 +323,23 @@ class Run:
                 )
                 await self._shutdown()
             if body.cancelled():
-                self._finish(RunState.CANCELLED)
-                return
+                return RunState.CANCELLED, None, False
             error = body.exception()
             if error is None:
                 self._agent_outputs = _agent_outputs(body.result())
-                self._finish(RunState.SUCCEEDED)
-            elif isinstance(error, NodeCancelled):
-                self._finish(RunState.CANCELLED, body_error=error)
-            else:
-                self._finish(RunState.FAILED, body_error=error)
-            return
+                return RunState.SUCCEEDED, None, False
+            if isinstance(error, NodeCancelled):
+                return RunState.CANCELLED, error, False
+            return RunState.FAILED, error, False
         # "idle": every node of a static run (or of a re-run round) is terminal. An agent's
         # re-run is judged by the nodes it re-ran: the agent decided about the others.
         judged = self._round_nodes if self._agent is not None else self.graph._nodes.values()
         states = {node.state for node in judged or ()}
         if states <= {NodeState.SUCCEEDED}:
-            self._finish(RunState.SUCCEEDED)
-        elif states & {NodeState.FAILED, NodeState.TIMED_OUT}:
-            self._finish(RunState.FAILED)
-        else:
-            self._finish(RunState.CANCELLED)
+            return RunState.SUCCEEDED, None, False
+        if states & {NodeState.FAILED, NodeState.TIMED_OUT}:
+            return RunState.FAILED, None, False
+        return RunState.CANCELLED, None, False
 
     async def _shutdown(self) -> None:
         """Cancel everything still going, wait up to the grace period, and abandon (and
@@ -369,12 +394,11 @@ class Run:
                 node.state = NodeState.CANCELLED
                 node.error = error
         self._sched.unfinished = 0
-        self._finish(RunState.FAILED, body_error=error)
+        self._finish(RunState.FAILED, error)
 
     def _finish(
         self,
         state: RunState,
-        *,
         body_error: BaseException | None = None,
         timed_out: bool = False,
     ) -> None:

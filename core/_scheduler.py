@@ -33,11 +33,12 @@ from ._states import (
     NodeState,
 )
 from .errors import CancellationIgnored, NodeCancelled
-from .events import OccupancyChanged, RunWarning
+from .events import NodePlaced, OccupancyChanged, RunWarning
 
 if TYPE_CHECKING:
     from ._run import Run
     from ._tool import Tool
+    from .executors import Executor
     from .limits import Pool
 
 PENDING = NodeState.PENDING
@@ -55,10 +56,13 @@ YIELD_AFTER = 0.005
 
 
 class Scheduler:
-    def __init__(self, run: Run, cap: int, pools: tuple[Pool, ...]) -> None:
+    def __init__(
+        self, run: Run, cap: int, pools: tuple[Pool, ...], executor: Executor | None = None
+    ) -> None:
         self.run = run
         self.cap = cap
         self.pools = pools
+        self.executor = executor
         self.ready: deque[Node] = deque()
         self.workers: set[asyncio.Task[None]] = set()
         # Invariant: an abandoned worker is in `abandoned`, not in `workers`; its node was
@@ -199,12 +203,15 @@ class Scheduler:
                     self._occupy(1)
                     inputs = node.resolved_inputs
                     assert inputs is not None
-                    direct = tool.is_async and tool.timeout is None
+                    remote = self.executor if tool.executor != "local" else None
+                    direct = remote is None and tool.is_async and tool.timeout is None
                     failures = 0
                     while True:  # one pass per attempt
                         try:
                             if direct:  # the hot path: await the body right here
                                 outputs = tool.normalize(await tool.fn(**inputs))
+                            elif remote is not None:
+                                outputs = await self._attempt_remote(remote, node, inputs)
                             else:
                                 outputs = await tool.attempt(inputs)
                         except Exception as exc:
@@ -242,6 +249,20 @@ class Scheduler:
         finally:
             self.workers.discard(task)
             self.abandoned.discard(task)
+
+    async def _attempt_remote(
+        self, executor: Executor, node: Node, inputs: dict[str, Any]
+    ) -> dict[str, Any]:
+        """One attempt on the remote executor, under the tool's timeout (which cancels
+        the remote task too); records the worker it ran on."""
+        tool = node.tool
+        async with asyncio.timeout(tool.timeout):
+            outcome = await executor.call(tool, inputs)
+        node.where = outcome.where
+        self.run._emit(NodePlaced(time.time(), self.run.id, node.id, node.attempt, outcome.where))
+        if not outcome.ok:
+            raise outcome.value
+        return tool.normalize(outcome.value)
 
     async def _acquire_pools(self, tool: Tool) -> list[Pool]:
         """Hold a slot of every pool the node needs, in a fixed order (no deadlock)."""

@@ -9,8 +9,10 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import importlib
 import inspect
 import itertools
+import sys
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, overload
@@ -56,7 +58,13 @@ class Tool:
         backoff: float,
         name: str | None,
         pool: Pool | None,
+        executor: str | None = None,
     ) -> None:
+        if executor not in (None, "local"):
+            raise ValueError(
+                f"tool {fn.__name__!r}: executor may only be 'local' (keep it in-process) "
+                f"or None (the run decides), got {executor!r}"
+            )
         if isinstance(outputs, str):
             outputs = [outputs]
         if timeout is not None and timeout <= 0:
@@ -70,6 +78,7 @@ class Tool:
         self.retries = retries
         self.backoff = backoff
         self.pool = pool
+        self.executor = executor
         self.is_async = inspect.iscoroutinefunction(fn)
         signature = inspect.signature(fn)
         params = signature.parameters.values()
@@ -90,6 +99,20 @@ class Tool:
 
     def __repr__(self) -> str:
         return f"<tool {self.name}>"
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickle by reference when the tool can be imported from its module (a worker
+        process imports it); otherwise by value, with the function (graph files loaded by
+        path, tools defined inside functions). Pools stay behind: they are local limits."""
+        module = sys.modules.get(self.fn.__module__)
+        if (
+            module is not None
+            and not module.__name__.startswith("graphdeck_user_")
+            and getattr(module, self.fn.__name__, None) is self
+        ):
+            return _import_tool, (module.__name__, self.fn.__name__)
+        options = (self.outputs, self.timeout, self.retries, self.backoff, self.name)
+        return _rebuild_tool, (self.fn, *options, self.executor)
 
     # -- arguments and results ------------------------------------------------------------
 
@@ -223,6 +246,31 @@ class Tool:
         return _gather_detached(self, items)
 
 
+def _import_tool(module: str, attribute: str) -> Tool:
+    return getattr(importlib.import_module(module), attribute)
+
+
+def _rebuild_tool(
+    fn: Callable[..., Any],
+    outputs: tuple[str, ...] | None,
+    timeout: float | None,
+    retries: int,
+    backoff: float,
+    name: str,
+    executor: str | None,
+) -> Tool:
+    return Tool(
+        fn,
+        outputs=outputs,
+        timeout=timeout,
+        retries=retries,
+        backoff=backoff,
+        name=name,
+        pool=None,
+        executor=executor,
+    )
+
+
 async def _gather_detached(tool: Tool, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     async with asyncio.TaskGroup() as group:
         tasks = [group.create_task(tool.call_detached(item)) for item in items]
@@ -256,6 +304,7 @@ def tool(
     backoff: float = 0.0,
     name: str | None = None,
     pool: Pool | None = None,
+    executor: str | None = None,
 ) -> Callable[[Callable[..., Any]], Tool]: ...
 
 
@@ -269,6 +318,7 @@ def tool(
     backoff: float = 0.0,
     name: str | None = None,
     pool: Pool | None = None,
+    executor: str | None = None,
 ) -> Tool | Callable[[Callable[..., Any]], Tool]:
     """Declare a tool.
 
@@ -279,6 +329,8 @@ def tool(
     retries: extra attempts after a failure or timeout (never after a cancellation),
         `backoff * 2**n` seconds apart.
     pool: a `graphdeck.limits.Pool` every call must also hold a slot of.
+    executor: "local" keeps the body in-process even when the run uses a remote executor
+        (`run(..., executor="dask")`), e.g. for tools that touch local state.
     """
 
     def wrap(function: Callable[..., Any]) -> Tool:
@@ -290,6 +342,7 @@ def tool(
             backoff=backoff,
             name=name,
             pool=pool,
+            executor=executor,
         )
 
     return wrap(fn) if fn is not None else wrap

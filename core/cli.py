@@ -67,6 +67,12 @@ def _parser() -> argparse.ArgumentParser:
     run_cmd.add_argument("--max-concurrency", type=_positive_int, default=None, metavar="N")
     run_cmd.add_argument("--on-error", choices=("stop", "continue"), default="stop")
     run_cmd.add_argument("--timeout", type=float, default=None, metavar="SECONDS")
+    run_cmd.add_argument(
+        "--executor",
+        default="local",
+        metavar="local|dask|dask://ADDRESS",
+        help="where tool bodies run (default: in this process)",
+    )
     run_cmd.add_argument("--json", action="store_true", help="print the result as JSON")
     run_cmd.set_defaults(handler=_cmd_run)
     graphs_cmd = commands.add_parser("graphs", help="list the graphs of a graph file")
@@ -131,6 +137,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     options = {"max_concurrency": args.max_concurrency, "on_error": args.on_error}
     if args.timeout is not None:
         options["timeout"] = args.timeout
+    if args.executor != "local":
+        if args.executor != "dask" and not args.executor.startswith("dask://"):
+            raise UsageError(
+                f"--executor: use local, dask or dask://ADDRESS, not {args.executor!r}"
+            )
+        options["executor"] = args.executor
     loop = asyncio.new_event_loop()
     try:
         return loop.run_until_complete(_run_and_report(graph, inputs, options, args.json))

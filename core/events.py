@@ -70,6 +70,16 @@ class NodeOutput(NamedTuple):
     outputs: dict[str, Any]
 
 
+class NodePlaced(NamedTuple):
+    """An attempt of the node ran on a remote executor's worker (e.g. a Dask worker)."""
+
+    time: float
+    run_id: str
+    node_id: str
+    attempt: int
+    worker: str | None
+
+
 class ChannelMessage(NamedTuple):
     """Text an agent sent with `context.channel().send_text(...)`."""
 
@@ -128,6 +138,7 @@ Event = (
     | NodeAdded
     | NodeStateChanged
     | NodeOutput
+    | NodePlaced
     | ChannelMessage
     | OccupancyChanged
     | GroupOccupancyChanged
@@ -142,6 +153,7 @@ __all__ = [
     "GroupOccupancyChanged",
     "NodeAdded",
     "NodeOutput",
+    "NodePlaced",
     "NodeStateChanged",
     "OccupancyChanged",
     "RunFinished",

@@ -19,6 +19,7 @@ from ._graph_fn import GraphFn
 from ._graphify import Graphify
 from ._run import Run
 from .errors import GraphBuildError
+from .executors import Executor, parse_executor
 from .limits import Pool
 
 __all__ = ["DEFAULT_MAX_CONCURRENCY", "run", "run_async", "start"]
@@ -41,6 +42,7 @@ def start(
     timeout: float | None = None,
     pool: Pool | Sequence[Pool] | None = None,
     cancel_grace: float = DEFAULT_CANCEL_GRACE,
+    executor: str | Executor | None = None,
 ) -> Run:
     """Start a run on the running event loop and return its `Run` handle at once.
 
@@ -52,6 +54,9 @@ def start(
         with `RunTimedOut`.
     pool: process-wide `graphdeck.limits.Pool`(s) every tool node must also hold.
     cancel_grace: how long cancelled code may take to stop before it is abandoned.
+    executor: where tool bodies run: "local" (default), "dask" (a LocalCluster on
+        127.0.0.1, started and closed with the run), "dask://HOST:PORT", or an executor
+        object (e.g. `graphdeck.executors.DaskExecutor`) you own. Child runs share it.
 
     A graph that cannot be built (bad inputs, a cycle, a bad reference) raises
     `GraphBuildError` here, before anything runs.
@@ -73,8 +78,11 @@ def start(
     graph, agent = _prepare(target, inputs)
     parent = _context.current_run.get()
     pools = _pools(pool)
+    remote, owned = parse_executor(executor)
     if parent is not None:
         pools = tuple(dict.fromkeys(parent._sched.pools + pools))
+        if remote is None:
+            remote = parent._executor
     handle = Run(
         graph,
         cap=cap,
@@ -84,6 +92,8 @@ def start(
         grace=cancel_grace,
         agent=agent,
         parent=parent,
+        executor=remote,
+        owns_executor=owned,
     )
     if parent is not None:
         parent._adopt(handle)
