@@ -240,9 +240,11 @@ class Run:
 
     def _never_started(self, error: BaseException) -> None:
         """The executor could not start: nothing ran; every node is cancelled."""
-        for node in list(self.graph._nodes.values()):
-            if self._rounds == 1:
+        nodes = list(self.graph._nodes.values())
+        if self._rounds == 1:
+            for node in nodes:  # announce every node before any cancellation spreads
                 self._sched.add_node(node)
+        for node in nodes:
             if not node.state.is_terminal:
                 self._sched.finish(node, NodeState.CANCELLED)
         self._finish(RunState.FAILED, error)

@@ -107,6 +107,7 @@ class Tool:
         module = sys.modules.get(self.fn.__module__)
         if (
             module is not None
+            and module.__name__ != "__main__"  # a worker's __main__ is not this script
             and not module.__name__.startswith("graphdeck_user_")
             and getattr(module, self.fn.__name__, None) is self
         ):

@@ -74,6 +74,7 @@ class Inspector(QWidget):
             f"<b style='color:{colour}'>{node.state.value}</b> · attempt {node.attempt}</p>",
             f"<p>started {_clock(node.started_at)} · finished {_clock(node.finished_at)}"
             f" · {duration}</p>",
+            f"<p>ran on {html.escape(node.where or 'this process')}</p>",
             "<h4>Inputs</h4>",
             f"<pre>{html.escape(show_value(node.inputs))}</pre>",
             "<h4>Outputs</h4>",

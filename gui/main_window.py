@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
 )
 
 from graphdeck import GraphBuildError, Run, start
+from graphdeck.executors import DaskExecutor
 from graphdeck.loader import GraphDef, line_in_file
 from graphdeck.runner import DEFAULT_MAX_CONCURRENCY
 
@@ -55,6 +56,8 @@ from .theme import RUN_COLOURS, icon_path
 from .tracker import RunController, RunTracker
 
 MAX_RECENT = 8
+LOCAL_CHOICE = "local"
+CLUSTER_CHOICE = "local cluster (Dask)"
 
 
 class MainWindow(QMainWindow):
@@ -71,6 +74,7 @@ class MainWindow(QMainWindow):
         self._shown_messages = 0
         self._closing = False
         self._shutdown_task: asyncio.Task[None] | None = None
+        self.executors: dict[str, DaskExecutor] = {}
         self.setWindowTitle("graphdeck")
         self.setWindowIcon(QIcon(icon_path()))
         self.setAcceptDrops(True)
@@ -104,6 +108,14 @@ class MainWindow(QMainWindow):
         self.cap_spin.setValue(DEFAULT_MAX_CONCURRENCY)
         self.policy_combo = QComboBox()
         self.policy_combo.addItems(["stop", "continue"])
+        self.executor_combo = QComboBox()
+        self.executor_combo.setObjectName("executor-combo")
+        self.executor_combo.setEditable(True)  # or type dask://HOST:PORT
+        self.executor_combo.addItems([LOCAL_CHOICE, CLUSTER_CHOICE])
+        self.executor_combo.setToolTip(
+            "where tool bodies run: in this process, on a local Dask cluster, or on the "
+            "Dask scheduler at dask://HOST:PORT"
+        )
         self.run_button = QPushButton("Run")
         self.run_button.setObjectName("run-button")
         self.run_button.setEnabled(False)
@@ -114,6 +126,7 @@ class MainWindow(QMainWindow):
         form.addRow("graph", self.graph_combo)
         form.addRow("max concurrency", self.cap_spin)
         form.addRow("on error", self.policy_combo)
+        form.addRow("executor", self.executor_combo)
         controls_layout = QVBoxLayout(controls)
         controls_layout.addWidget(self.file_label)
         controls_layout.addWidget(self.error_label)
@@ -337,6 +350,7 @@ class MainWindow(QMainWindow):
                 inputs,
                 max_concurrency=self.cap_spin.value(),
                 on_error=self.policy_combo.currentText(),
+                executor=self._chosen_executor(),
             )
         except (GraphBuildError, InputError, TypeError, ValueError) as exc:
             self.error_label.setText(self._where(exc))
@@ -352,6 +366,26 @@ class MainWindow(QMainWindow):
     def _on_controller_ticked(self) -> None:
         if self.current is not None and not self.current.run.done:
             self._show_progress(self.current)
+
+    def _chosen_executor(self) -> DaskExecutor | None:
+        """The executor picked in the controls. Dask executors live as long as the window
+        (a cluster starts once, not per run) and are closed when it closes."""
+        choice = self.executor_combo.currentText().strip()
+        if choice == LOCAL_CHOICE:
+            return None
+        if choice == CLUSTER_CHOICE:
+            address = None
+        elif choice.startswith(("dask://", "tcp://", "tls://")):
+            address = (
+                "tcp://" + choice.removeprefix("dask://")
+                if choice.startswith("dask://")
+                else choice
+            )
+        else:
+            raise ValueError("executor: choose local, a local cluster, or dask://HOST:PORT")
+        if choice not in self.executors:
+            self.executors[choice] = DaskExecutor(address)
+        return self.executors[choice]
 
     def cancel_current_run(self) -> None:
         if self.current is not None:
@@ -448,8 +482,10 @@ class MainWindow(QMainWindow):
             )
             box.open()
             return
-        if live:  # shutting down: wait for the runs to wind down, then close
+        if live or (self.executors and not self._closing):
+            # Wind down first (runs, then Dask clusters), then close for real.
             event.ignore()
+            self.shutdown()
             return
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("window-state", self.saveState())
@@ -470,6 +506,9 @@ class MainWindow(QMainWindow):
         runs = [t.run for t in self.controller.live()]
         if runs:
             await asyncio.wait([asyncio.ensure_future(r.wait()) for r in runs])
+        executors, self.executors = list(self.executors.values()), {}
+        for executor in executors:
+            await executor.close()
         QTimer.singleShot(0, self.close)
 
     def _restore_layout(self) -> None:

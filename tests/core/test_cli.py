@@ -237,3 +237,12 @@ def test_second_ctrl_c_exits_at_once(tmp_path) -> None:
     assert process.returncode == 130
     assert elapsed < 1.5  # not after the 2 s grace period
     assert "interrupted again" in screen
+
+
+def test_executor_option_runs_tools_on_a_local_dask_cluster() -> None:
+    result = graphdeck("run", str(EXAMPLES / "map_reduce.py"), "--executor", "dask", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["outputs"] == {"sum": 56}
+    bad = graphdeck("run", str(EXAMPLES / "map_reduce.py"), "--executor", "spark")
+    assert bad.returncode == 2 and "--executor" in bad.stderr
+    assert_no_traceback(bad)

@@ -9,6 +9,7 @@ exceptions fail the test; leftover tasks are cancelled after each test.
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from PySide6.QtCore import QSettings
@@ -19,7 +20,13 @@ from graphdeck.gui.main_window import MainWindow
 
 @pytest.fixture(scope="session")
 def qloop(qapp):
-    return GraphdeckEventLoop(qapp, already_running=True)
+    loop = GraphdeckEventLoop(qapp, already_running=True)
+    # qasync's default executor is made of QThreads, which this never-closed session loop
+    # would leave running at exit; a plain pool is shut down here instead.
+    threads = ThreadPoolExecutor(thread_name_prefix="gui-tests")
+    loop.set_default_executor(threads)
+    yield loop
+    threads.shutdown(wait=True, cancel_futures=True)
 
 
 @pytest.fixture

@@ -329,3 +329,30 @@ def test_wheel_zooms_and_reload_on_demand(qtbot, window, tmp_path) -> None:
     assert view.transform().m11() > before * 1.3
     with qtbot.waitSignal(window.document.loaded, timeout=5000):
         window.reload_action.trigger()
+
+
+def test_run_on_a_dask_cluster_shows_where_nodes_ran(qtbot, window) -> None:
+    from graphdeck.executors import DaskExecutor
+    from graphdeck.gui.main_window import CLUSTER_CHOICE
+
+    # An in-process cluster keeps the test fast; the window closes it like its own.
+    executor = DaskExecutor(processes=False, n_workers=1)
+    window.executors[CLUSTER_CHOICE] = executor
+    load(qtbot, window, EXAMPLES / "map_reduce.py")
+    window.executor_combo.setCurrentText(CLUSTER_CHOICE)
+    set_inputs(window, vals="[1, 2]")
+    handle = run_and_wait(qtbot, window)
+    assert handle.outputs == {"sum": 6}, handle.error
+    assert handle.nodes["work_0"].where.startswith("inproc://")
+    window.graph_view.select_node("work_0")
+    assert "ran on inproc://" in window.inspector.text.toPlainText()
+    with qtbot.waitSignal(window.closed, timeout=10000):
+        window.close()  # no question (nothing live) but the cluster is closed first
+    assert executor.client is None
+
+
+def test_bad_executor_address_is_refused_clearly(qtbot, window) -> None:
+    load(qtbot, window, EXAMPLES / "map_reduce.py")
+    window.executor_combo.setCurrentText("spark://nowhere")
+    assert window.start_run() is None
+    assert "dask://HOST:PORT" in window.error_label.text()
