@@ -53,9 +53,11 @@ from .inspector import Inspector
 from .occupancy import OccupancyPanel
 from .results import ResultsPanel
 from .theme import RUN_COLOURS, icon_path
+from .timeline import TimelinePanel
 from .tracker import RunController, RunTracker
 
 MAX_RECENT = 8
+DETAILS_REFRESH_S = 0.1  # the detail panels refresh at most 10 times a second
 LOCAL_CHOICE = "local"
 CLUSTER_CHOICE = "local cluster (Dask)"
 
@@ -75,6 +77,7 @@ class MainWindow(QMainWindow):
         self._closing = False
         self._shutdown_task: asyncio.Task[None] | None = None
         self.executors: dict[str, DaskExecutor] = {}
+        self._details_refreshed = 0.0
         self.setWindowTitle("graphdeck")
         self.setWindowIcon(QIcon(icon_path()))
         self.setAcceptDrops(True)
@@ -143,6 +146,7 @@ class MainWindow(QMainWindow):
         self.inspector = Inspector()
         self.results = ResultsPanel()
         self.occupancy = OccupancyPanel()
+        self.timeline = TimelinePanel()
         self.log = QPlainTextEdit()
         self.log.setObjectName("channel-log")
         self.log.setReadOnly(True)
@@ -150,7 +154,9 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.inspector, "Inspector")
         self.tabs.addTab(self.results, "Results")
         self.tabs.addTab(self.occupancy, "Occupancy")
+        self.tabs.addTab(self.timeline, "Timeline")
         self.tabs.addTab(self.log, "Log")
+        self.tabs.setCurrentWidget(self.inspector)
         self._add_dock("Details", "dock-details", self.tabs, Qt.DockWidgetArea.RightDockWidgetArea)
 
         self.progress_label = QLabel("")
@@ -203,6 +209,7 @@ class MainWindow(QMainWindow):
         self.tabs.currentChanged.connect(lambda _index: self._refresh_details())
         self.runs_list.currentRowChanged.connect(self._on_runs_list_row_changed)
         self.graph_view.node_selected.connect(self._on_graph_view_node_selected)
+        self.timeline.node_selected.connect(self._on_timeline_node_selected)
         self.graph_view.cancel_node_requested.connect(self.cancel_node)
         self.inspector.cancel_node_requested.connect(self.cancel_node)
 
@@ -359,8 +366,6 @@ class MainWindow(QMainWindow):
         self.settings.setValue(self._inputs_key(graph), json.dumps(self.inputs_form.texts()))
         tracker = self.controller.track(handle)
         self.runs_list.setCurrentRow(self.controller.trackers.index(tracker))
-        if self.inspector.node is None:
-            self.tabs.setCurrentWidget(self.occupancy)
         return handle
 
     def _on_controller_ticked(self) -> None:
@@ -427,9 +432,12 @@ class MainWindow(QMainWindow):
         self.graph_view.refresh(tracker.take_changed())
         if tracker.finished:  # the last word: bring every panel up to date once
             self.occupancy.show_tracker(tracker)
+            self.timeline.show_tracker(tracker)
             self.inspector.refresh()
             self.results.refresh()
-        else:
+        elif time.monotonic() - self._details_refreshed >= DETAILS_REFRESH_S:
+            # Plots are costly to paint (~20 ms a frame): 10 Hz is plenty for them.
+            self._details_refreshed = time.monotonic()
             self._refresh_details(tracker)
         self._show_progress(tracker)
         for stamp, source, text in tracker.messages[self._shown_messages :]:
@@ -444,6 +452,8 @@ class MainWindow(QMainWindow):
         shown = self.tabs.currentWidget()
         if shown is self.occupancy:
             self.occupancy.show_tracker(tracker)
+        elif shown is self.timeline:
+            self.timeline.show_tracker(tracker)
         elif shown is self.inspector:
             self.inspector.refresh()
         elif shown is self.results:
@@ -455,6 +465,12 @@ class MainWindow(QMainWindow):
             f"{tracker.run.name}: {tracker.run.state.value}  |  {counts}  |  "
             f"{tracker.elapsed():.1f} s"
         )
+
+    def _on_timeline_node_selected(self, node_id: str) -> None:
+        self.graph_view.select_node(node_id)  # its node, or the group holding it
+        if self.current is not None and node_id in self.current.run.nodes:
+            self.inspector.show_node(self.current.run.nodes[node_id])
+        self.tabs.setCurrentWidget(self.timeline)
 
     def _on_graph_view_node_selected(self, node_id: str) -> None:
         if self.current is not None and node_id in self.current.run.nodes:

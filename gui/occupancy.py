@@ -10,6 +10,33 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from .tracker import RunTracker
 
+#: more samples than a plot is wide in pixels only cost time (and pyqtgraph cannot
+#: downsample step curves itself): longer series are reduced to their peak per bin
+MAX_POINTS = 2000
+
+
+def peaks_per_bin(
+    times: np.ndarray, values: np.ndarray, bins: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """At most `bins` steps: each bin keeps its first time and its highest value, so the
+    peak and the busy stretches survive the reduction."""
+    if len(times) <= bins:
+        return times, values
+    edges = np.linspace(times[0], times[-1], bins + 1)
+    starts = np.unique(np.searchsorted(times, edges[:-1], side="left"))
+    starts = starts[starts < len(times)]
+    return times[starts], np.maximum.reduceat(values, starts)
+
+
+def _step_up(seconds: float) -> float:
+    """The next of 1, 2, 5, 10, 20, 50, … seconds at or above `seconds`."""
+    scale = 1.0
+    while True:
+        for step in (1.0, 2.0, 5.0):
+            if seconds <= step * scale:
+                return step * scale
+        scale *= 10
+
 
 class OccupancyPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -19,9 +46,9 @@ class OccupancyPanel(QWidget):
         self.plot = pg.PlotWidget(background="w")
         self.plot.setLabel("left", "active slots")
         self.plot.setLabel("bottom", "seconds")
-        self.plot.showGrid(x=True, y=True, alpha=0.2)
+        self.plot.showGrid(x=False, y=True, alpha=0.2)
         self.plot.setClipToView(True)
-        self.plot.setDownsampling(auto=True, mode="peak")
+        self.plot.disableAutoRange()
         self.curve = self.plot.plot([], [], stepMode="right", pen=pg.mkPen("#3b82f6", width=2))
         self.cap_line = pg.InfiniteLine(
             angle=0, pen=pg.mkPen("#ef4444", style=Qt.PenStyle.DashLine)
@@ -31,6 +58,7 @@ class OccupancyPanel(QWidget):
         self.plot.addItem(self.peak_marker)
         self.groups = QLabel("")
         self.groups.setObjectName("group-occupancy")
+        self._axes_for: tuple[int, bool] | None = None
         layout = QVBoxLayout(self)
         layout.addWidget(self.numbers)
         layout.addWidget(self.plot, 1)
@@ -53,13 +81,23 @@ class OccupancyPanel(QWidget):
             end = tracker.elapsed() + (tracker.run.started_at or 0) - tracker.started_wall
             times = np.concatenate(([0.0], times, [max(end, times[-1])]))
             values = np.concatenate(([0.0], values, [values[-1]]))
+            times, values = peaks_per_bin(times, values, MAX_POINTS)
             self.curve.setData(times, values, stepMode="right")
+            # Grow the x range in steps: an axis whose range changes every frame is
+            # re-rendered every frame.
+            self.plot.setXRange(0, _step_up(times[-1]), padding=0)
             top = int(values.argmax())
             self.peak_marker.setData([times[top]], [values[top]])
         else:
             self.curve.setData([], [])
             self.peak_marker.setData([], [])
-        self.plot.setYRange(0, cap + 1, padding=0)
+        if (cap, len(times) > 0) != self._axes_for:
+            # A few labelled ticks and no minor grid: each tick line is painted every
+            # frame, and a cap of 64 would otherwise draw 65 of them.
+            self._axes_for = (cap, len(times) > 0)
+            major = max(1, _step_up(cap / 5))
+            self.plot.getAxis("left").setTickSpacing(major, major)
+            self.plot.setYRange(0, cap + 1, padding=0)
         self.groups.setText(
             "  ".join(
                 f"{group}: active {a} · peak {p} · limit {limit if limit else '∞'}"

@@ -8,6 +8,7 @@ second from what the trackers accumulated.
 
 from __future__ import annotations
 
+import heapq
 import time
 from collections import Counter
 
@@ -18,6 +19,7 @@ from graphdeck.events import (
     ChannelMessage,
     GroupOccupancyChanged,
     NodeAdded,
+    NodePlaced,
     NodeStateChanged,
     OccupancyChanged,
     RunFinished,
@@ -42,6 +44,13 @@ class RunTracker:
         self.group_occupancy: dict[str, tuple[int, int, int | None]] = {}
         self.messages: list[tuple[float, str, str]] = []  # (time, source, text)
         self.changed_nodes: set[str] = set()
+        # Timeline: one bar per attempt, [node_id, start, end or None, state, lane]. A
+        # running attempt takes the lowest free lane, so lanes are the slots in use.
+        self.bars: list[list] = []
+        self.workers: dict[str, str | None] = {}  # node id -> remote worker it ran on
+        self._open_bars: dict[str, int] = {}
+        self._free_lanes: list[int] = []
+        self.lanes = 0
         self.added_nodes = 0
         self.started_wall = time.time()
         self.finished = False
@@ -59,6 +68,7 @@ class RunTracker:
                 states[event.node_id] = event.state
                 counts[event.state] += 1
                 changed.add(event.node_id)
+                self._track_bar(event)
             elif type(event) is NodeAdded:
                 states[event.node_id] = NodeState.PENDING
                 counts[NodeState.PENDING] += 1
@@ -69,6 +79,8 @@ class RunTracker:
                 self.occupancy_active.append(event.active)
             elif type(event) is GroupOccupancyChanged:
                 self.group_occupancy[event.group] = (event.active, event.peak, event.limit)
+            elif type(event) is NodePlaced:
+                self.workers[event.node_id] = event.worker
             elif type(event) is ChannelMessage:
                 self.messages.append((event.time, event.channel, event.text))
             elif type(event) is RunWarning:
@@ -80,6 +92,21 @@ class RunTracker:
                 if event.error is not None:
                     self.messages.append((event.time, "run", str(event.error)))
         return True
+
+    def _track_bar(self, event: NodeStateChanged) -> None:
+        node_id, state = event.node_id, event.state
+        if state is NodeState.RUNNING:
+            lane = heapq.heappop(self._free_lanes) if self._free_lanes else self._new_lane()
+            self._open_bars[node_id] = len(self.bars)
+            self.bars.append([node_id, event.time, None, state, lane])
+        elif node_id in self._open_bars and (state is NodeState.RETRYING or state.is_terminal):
+            bar = self.bars[self._open_bars.pop(node_id)]
+            bar[2], bar[3] = event.time, state
+            heapq.heappush(self._free_lanes, bar[4])
+
+    def _new_lane(self) -> int:
+        self.lanes += 1
+        return self.lanes - 1
 
     @property
     def caught_up(self) -> bool:

@@ -346,6 +346,11 @@ def test_run_on_a_dask_cluster_shows_where_nodes_ran(qtbot, window) -> None:
     assert handle.nodes["work_0"].where.startswith("inproc://")
     window.graph_view.select_node("work_0")
     assert "ran on inproc://" in window.inspector.text.toPlainText()
+    window.tabs.setCurrentWidget(window.timeline)
+    bar = next(b for b in window.current.bars if b[0] == "work_0")
+    window.timeline.select_at(bar[1] - window.timeline.origin() + 1e-4, bar[4])
+    assert "work_0" in window.timeline.selection.text()
+    assert "ran on inproc://" in window.timeline.selection.text()
     with qtbot.waitSignal(window.closed, timeout=10000):
         window.close()  # no question (nothing live) but the cluster is closed first
     assert executor.client is None
@@ -356,3 +361,45 @@ def test_bad_executor_address_is_refused_clearly(qtbot, window) -> None:
     window.executor_combo.setCurrentText("spark://nowhere")
     assert window.start_run() is None
     assert "dask://HOST:PORT" in window.error_label.text()
+
+
+def test_timeline_shows_attempts_retries_apart_in_slot_lanes(qtbot, window, tmp_path) -> None:
+    path = tmp_path / "flaky.py"
+    path.write_text(
+        textwrap.dedent(
+            """
+            import asyncio
+            from graphdeck import graphify, tool
+
+            seen = set()
+
+            @tool(outputs=["v"], retries=2)
+            async def flaky(i: int):
+                await asyncio.sleep(0.02)
+                if i % 3 == 0 and i not in seen:
+                    seen.add(i)
+                    raise ConnectionError(f"try again {i}")
+                return {"v": i}
+
+            @graphify(name="flaky_fan", outputs=["v"])
+            def flaky_fan(n=9):
+                return {"v": [flaky(i=i).v for i in range(n)]}
+            """
+        )
+    )
+    load(qtbot, window, path)
+    window.cap_spin.setValue(3)
+    handle = run_and_wait(qtbot, window)
+    bars = window.current.bars
+    assert len(bars) == 9 + 3  # one bar per attempt: three nodes needed a retry
+    retried = [b for b in bars if b[0] == "flaky_0"]
+    assert [b[3] for b in retried] == [NodeState.RETRYING, NodeState.SUCCEEDED]
+    assert window.current.lanes == 3  # lanes are the slots in use: the cap
+    window.tabs.setCurrentWidget(window.timeline)
+    items = window.timeline.items
+    assert len(items[NodeState.SUCCEEDED].opts["x0"]) == 9
+    assert len(items[NodeState.RETRYING].opts["x0"]) == 3
+    last = bars[-1]
+    chosen = window.timeline.select_at(last[1] - window.timeline.origin() + 1e-4, last[4])
+    assert chosen == last[0] and window.inspector.node is handle.nodes[last[0]]
+    assert "ran on this process" in window.timeline.selection.text()

@@ -1,0 +1,106 @@
+"""The timeline: a Gantt chart of node executions, one bar per attempt (retries are
+separate bars), one lane per slot in use, coloured by outcome, live.
+
+Drawn batched (DESIGN.md §5): one BarGraphItem per state colour, fed numpy arrays, so
+20,000 bars stay smooth. A click on a bar selects that node everywhere and says where it
+ran (the Dask worker, or this process).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from graphdeck import NodeState
+
+from .theme import NODE_COLOURS
+from .tracker import RunTracker
+
+BAR_HEIGHT = 0.8
+
+
+class TimelinePanel(QWidget):
+    """Signals: `node_selected(node_id)`."""
+
+    node_selected = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.plot = pg.PlotWidget(background="w")
+        self.plot.setLabel("bottom", "seconds since the run started")
+        self.plot.setLabel("left", "slot")
+        self.plot.showGrid(x=True, y=False, alpha=0.2)
+        self.plot.invertY(True)
+        self.items: dict[NodeState, pg.BarGraphItem] = {}
+        for state, colour in NODE_COLOURS.items():
+            item = pg.BarGraphItem(x0=[], y0=[], width=[], height=[], brush=colour, pen=None)
+            self.items[state] = item
+            self.plot.addItem(item)
+        self.selection = QLabel("Click a bar to select its node.")
+        self.selection.setObjectName("timeline-selection")
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.selection)
+        self.tracker: RunTracker | None = None
+        self.plot.scene().sigMouseClicked.connect(self._on_scene_clicked)
+
+    def origin(self) -> float:
+        tracker = self.tracker
+        if tracker is None or not tracker.bars:
+            return 0.0
+        return tracker.run.started_at or tracker.bars[0][1]
+
+    def show_tracker(self, tracker: RunTracker | None) -> None:
+        self.tracker = tracker
+        bars = tracker.bars if tracker is not None else []
+        origin = self.origin()
+        now = time.time()
+        grouped: dict[NodeState, list[list]] = {}
+        for bar in bars:
+            grouped.setdefault(bar[3], []).append(bar)
+        for state, item in self.items.items():
+            rows = grouped.get(state, [])
+            if not rows:
+                item.setOpts(x0=[], y0=[], width=[], height=[])
+                continue
+            starts = np.fromiter((b[1] for b in rows), dtype=np.float64, count=len(rows))
+            ends = np.fromiter(
+                (b[2] if b[2] is not None else now for b in rows), dtype=np.float64, count=len(rows)
+            )
+            lanes = np.fromiter((b[4] for b in rows), dtype=np.float64, count=len(rows))
+            item.setOpts(
+                x0=starts - origin,
+                width=np.maximum(ends - starts, 1e-4),
+                y0=lanes - BAR_HEIGHT / 2,
+                height=np.full(len(rows), BAR_HEIGHT),
+            )
+
+    def bar_at(self, seconds: float, lane: float) -> list | None:
+        """The attempt drawn at this point of the chart, if any."""
+        if self.tracker is None:
+            return None
+        origin, now = self.origin(), time.time()
+        for bar in reversed(self.tracker.bars):
+            end = bar[2] if bar[2] is not None else now
+            if abs(bar[4] - lane) <= BAR_HEIGHT / 2 and bar[1] - origin <= seconds <= end - origin:
+                return bar
+        return None
+
+    def select_at(self, seconds: float, lane: float) -> str | None:
+        bar = self.bar_at(seconds, lane)
+        if bar is None or self.tracker is None:
+            return None
+        node_id = bar[0]
+        worker = self.tracker.workers.get(node_id) or "this process"
+        duration = ((bar[2] or time.time()) - bar[1]) * 1000
+        self.selection.setText(f"{node_id}: {bar[3].value}, {duration:.1f} ms, ran on {worker}")
+        self.node_selected.emit(node_id)
+        return node_id
+
+    def _on_scene_clicked(self, event) -> None:
+        point = self.plot.getPlotItem().vb.mapSceneToView(event.scenePos())
+        self.select_at(point.x(), point.y())
