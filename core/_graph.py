@@ -85,6 +85,7 @@ class Node:
     __slots__ = (
         "_cancel_requested",
         "_history",
+        "_override",
         "_waiter",
         "_waiting",
         "_worker",
@@ -144,6 +145,7 @@ class Node:
         self._worker: asyncio.Task[None] | None = None  # the worker executing it
         self._cancel_requested = False
         self._waiter: asyncio.Future[dict[str, Any]] | None = None  # graph_fn awaits this
+        self._override: dict[str, Any] | None = None  # edited inputs for its next re-run
 
     @property
     def inputs(self) -> dict[str, Any]:

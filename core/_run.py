@@ -499,7 +499,12 @@ class Run:
             self._sched.cancel_node(node, self.grace)
 
     def rerun(
-        self, node_ids: Iterable[str] | str | None = None, *, mode: RerunMode = "node"
+        self,
+        node_ids: Iterable[str] | str | None = None,
+        *,
+        mode: RerunMode = "node",
+        tools: Mapping[str, Tool] | None = None,
+        inputs: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
         """Re-open this finished run and execute again:
 
@@ -509,8 +514,34 @@ class Run:
           among `node_ids`) and everything downstream of them.
 
         Upstream outputs are reused, never recomputed. New attempts are appended to the
-        records. Returns at once; `await result()` gives the new outcome.
+        records. `tools` (name -> tool) swaps in new code for the nodes that re-run (a
+        reloaded graph file); `inputs` (node id -> inputs) replaces a re-run node's inputs.
+        Returns at once; `await result()` gives the new outcome.
         """
+        targets, reexpand = self._plan(node_ids, mode)
+        chosen = {node.id for node in targets}
+        unknown = [node_id for node_id in inputs or {} if node_id not in chosen]
+        if unknown:
+            raise ValueError(f"node(s) {unknown} are not among the nodes to re-run")
+        for node in reexpand:
+            node.children = None
+        for node in targets:
+            if tools and node.tool.name in tools:
+                node.tool = tools[node.tool.name]
+            if inputs and node.id in inputs:
+                node._override = node.tool.bind((), dict(inputs[node.id]))
+        self._open(targets)
+
+    def rerun_plan(
+        self, node_ids: Iterable[str] | str | None = None, *, mode: RerunMode = "node"
+    ) -> list[str]:
+        """The ids of the nodes `rerun` would execute, in order, without doing anything:
+        for showing (and counting) them before acting."""
+        return [node.id for node in self._plan(node_ids, mode)[0]]
+
+    def _plan(
+        self, node_ids: Iterable[str] | str | None, mode: str
+    ) -> tuple[list[Node], list[Node]]:
         if not self.state.is_terminal:
             raise RuntimeError(f"run {self.id} is {self.state.value}; re-run it once it ends")
         if mode not in _RERUN_MODES:
@@ -522,10 +553,10 @@ class Run:
                 "an agent (graph_fn) run has no static downstream: re-run single nodes "
                 "with mode='node', or start the agent again"
             )
-        targets = self._rerun_targets(None if node_ids is None else list(node_ids), mode)
+        targets, reexpand = self._rerun_targets(None if node_ids is None else list(node_ids), mode)
         if not targets:
             raise ValueError(f"nothing to re-run in run {self.id} (mode={mode!r})")
-        self._open(targets)
+        return targets, reexpand
 
     def _node(self, node_id: str) -> Node:
         try:
@@ -533,7 +564,10 @@ class Run:
         except KeyError:
             raise KeyError(f"run {self.id} has no node {node_id!r}") from None
 
-    def _rerun_targets(self, node_ids: list[str] | None, mode: str) -> list[Node]:
+    def _rerun_targets(
+        self, node_ids: list[str] | None, mode: str
+    ) -> tuple[list[Node], list[Node]]:
+        """(nodes to re-run in topological order, maps to expand afresh)."""
         nodes = self.graph._nodes
         if mode == "failed":
             pool = [self._node(i) for i in node_ids] if node_ids else nodes.values()
@@ -553,6 +587,7 @@ class Run:
         for node in roots:  # re-running a map directly re-runs all of its items
             if node.kind is NodeKind.MAP and mode != "failed":
                 chosen.update(c.id for c in node.children or ())
+        reexpand = []
         for node in list(nodes.values()):
             if (
                 node.kind is NodeKind.MAP
@@ -562,8 +597,8 @@ class Run:
             ):
                 # Its inputs will change: it expands afresh when they resolve.
                 chosen.difference_update(c.id for c in node.children)
-                node.children = None
-        return [n for n in nodes.values() if n.id in chosen]
+                reexpand.append(node)
+        return [n for n in nodes.values() if n.id in chosen], reexpand
 
     # -- graph_fn tool calls -------------------------------------------------------------------
 

@@ -134,7 +134,10 @@ class Scheduler:
         if self.stopping:
             return
         resolved = None
-        if node.has_refs:
+        if node._override is not None:  # inputs edited for this re-run
+            resolved, node._override = node._override, None
+            node.resolved_inputs = resolved
+        elif node.has_refs:
             try:
                 resolved = resolve_refs(node.declared_inputs, self.run.nodes)
             except KeyError as exc:

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
 
-from graphdeck import GraphLoadError
+from graphdeck import GraphLoadError, Tool
 from graphdeck.loader import GraphDef, load_graph_file
 
 RELOAD_DEBOUNCE_MS = 250
@@ -51,6 +51,8 @@ class GraphDocument(QObject):
         super().__init__(parent)
         self.path: Path | None = None
         self.graphs: dict[str, GraphDef] = {}
+        #: the module's tools by name: a re-run after a reload picks up their new code
+        self.tools: dict[str, Tool] = {}
         self.error: str | None = None
         self._task: asyncio.Task[None] | None = None
         self._watcher = QFileSystemWatcher(self)
@@ -92,6 +94,7 @@ class GraphDocument(QObject):
             self.failed.emit(self.error)
             return
         self.graphs, self.error = loaded.graphs, None
+        self.tools = {t.name: t for t in vars(loaded.module).values() if isinstance(t, Tool)}
         self.loaded.emit()
 
     def _on_watcher_file_changed(self, path: str) -> None:

@@ -34,6 +34,7 @@ from graphdeck import Node, NodeKind, NodeState
 from .theme import NODE_COLOURS, node_colour
 
 GROUP_THRESHOLD = 24
+HIGHLIGHT = "#d946ef"  # nodes about to re-run
 EXPAND_LIMIT = 400
 NODE_W, NODE_H, GROUP_H = 150.0, 34.0, 54.0
 LAYER_GAP, ROW_GAP = 90.0, 14.0
@@ -53,15 +54,22 @@ class NodeItem(QGraphicsRectItem):
         self.setPen(QPen(QColor("#334155"), 1))
         label = QGraphicsSimpleTextItem(_elide(node.id, 22), self)
         label.setPos(8, 9)
+        self.highlighted = False
         self.update_state(node.state)
 
     def update_state(self, state: NodeState) -> None:
         self.setBrush(QBrush(node_colour(state)))
         self.setToolTip(f"{self.node_id}\n{state.value}")
 
+    def setHighlighted(self, on: bool) -> None:
+        self.highlighted = on
+        self.update()
+
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         pen = QPen(QColor("#0f172a"), 2.5) if self.isSelected() else self.pen()
+        if self.highlighted:
+            pen = QPen(QColor(HIGHLIGHT), 3.5, Qt.PenStyle.DashLine)
         painter.setPen(pen)
         painter.setBrush(self.brush())
         painter.drawRoundedRect(self.rect(), 6, 6)
@@ -81,7 +89,12 @@ class GroupItem(QGraphicsRectItem):
         self.counts: Counter[NodeState] = Counter()
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setToolTip(f"{key[1]}: {len(members)} nodes (double-click to expand)")
+        self.highlighted = False
         self.recount()
+
+    def setHighlighted(self, on: bool) -> None:
+        self.highlighted = on
+        self.update()
 
     @property
     def node_id(self) -> str:
@@ -99,6 +112,8 @@ class GroupItem(QGraphicsRectItem):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         rect = self.rect()
         painter.setPen(QPen(QColor("#0f172a"), 2.5 if self.isSelected() else 1.2))
+        if self.highlighted:
+            painter.setPen(QPen(QColor(HIGHLIGHT), 3.5, Qt.PenStyle.DashLine))
         painter.setBrush(QBrush(QColor("#f8fafc")))
         painter.drawRoundedRect(rect, 8, 8)
         painter.drawText(
@@ -137,10 +152,13 @@ class Legend(QWidget):
 
 
 class GraphView(QGraphicsView):
-    """Signals: `node_selected(node_id)`, `cancel_node_requested(node_id)`."""
+    """Signals: `node_selected(node_id)`, `cancel_node_requested(node_id)`,
+    `rerun_requested(node_id, mode)`."""
 
     node_selected = Signal(str)
     cancel_node_requested = Signal(str)
+    #: (node id, mode) — "node" or "downstream"
+    rerun_requested = Signal(str, str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -153,6 +171,8 @@ class GraphView(QGraphicsView):
         self.items_by_node: dict[str, NodeItem | GroupItem] = {}
         self.groups: dict[BucketKey, GroupItem] = {}
         self.expanded: set[BucketKey] = set()
+        self.highlighted: set[str] = set()
+        self.rerun_allowed = False  # the main window enables it once the run has ended
         self._laid_out = -1
         self._fitted = False
         self.scene().selectionChanged.connect(self._on_scene_selection_changed)
@@ -201,7 +221,20 @@ class GraphView(QGraphicsView):
         cancel = menu.addAction("Cancel node")
         cancel.setEnabled(not node.state.is_terminal)
         cancel.triggered.connect(lambda: self.cancel_node_requested.emit(node_id))
+        for label, mode in (("Re-run node", "node"), ("Re-run from here", "downstream")):
+            action = menu.addAction(label)
+            action.setEnabled(self.rerun_allowed)
+            action.triggered.connect(lambda _=False, m=mode: self.rerun_requested.emit(node_id, m))
         menu.popup(screen_pos)
+
+    def highlight(self, node_ids: set[str]) -> None:
+        """Mark the drawn items holding these nodes (e.g. the ones about to re-run)."""
+        self.highlighted = set(node_ids)
+        for item in set(self.items_by_node.values()):
+            if isinstance(item, NodeItem):
+                item.setHighlighted(item.node_id in self.highlighted)
+            else:
+                item.setHighlighted(any(n.id in self.highlighted for n in item.members))
 
     # -- layout -------------------------------------------------------------------------
 
@@ -243,6 +276,8 @@ class GraphView(QGraphicsView):
             item = self.items_by_node.get(node_id)
             if item is not None:
                 item.setSelected(True)
+        if self.highlighted:
+            self.highlight(self.highlighted)
         if not self._fitted:
             self.fit()
 

@@ -9,10 +9,18 @@ import traceback
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QPushButton, QTextBrowser, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QInputDialog,
+    QPushButton,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
 
 from graphdeck import Node
 
+from .inputs_form import InputError, parse_value
 from .theme import NODE_COLOURS
 
 
@@ -34,6 +42,8 @@ class Inspector(QWidget):
     """Signals: `cancel_node_requested(node_id)`."""
 
     cancel_node_requested = Signal(str)
+    #: (node id, edited inputs) — re-run this node with these inputs
+    rerun_with_inputs_requested = Signal(str, dict)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -43,8 +53,13 @@ class Inspector(QWidget):
         self.cancel_button = QPushButton("Cancel node")
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self._on_cancel_button_clicked)
+        self.edit_button = QPushButton("Edit inputs and re-run…")
+        self.edit_button.setEnabled(False)
+        self.edit_button.clicked.connect(self._on_edit_button_clicked)
+        self.rerun_allowed = False
         buttons = QHBoxLayout()
         buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.edit_button)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
@@ -60,8 +75,10 @@ class Inspector(QWidget):
         if node is None:
             self.text.setHtml("<p style='color:#64748b'>Select a node to inspect it.</p>")
             self.cancel_button.setEnabled(False)
+            self.edit_button.setEnabled(False)
             return
         self.cancel_button.setEnabled(not node.state.is_terminal)
+        self.edit_button.setEnabled(self.rerun_allowed)
         colour = NODE_COLOURS[node.state]
         duration = (
             f"{(node.finished_at - node.started_at) * 1000:.1f} ms"
@@ -97,6 +114,30 @@ class Inspector(QWidget):
                 f"<th>end</th><th>error</th></tr>{rows}</table>",
             ]
         self.text.setHtml("".join(parts))
+
+    def _on_edit_button_clicked(self) -> None:
+        node = self.node
+        if node is None:
+            return
+        dialog = QInputDialog(self)
+        dialog.setObjectName("edit-inputs")
+        dialog.setWindowTitle(f"Inputs of {node.id}")
+        dialog.setLabelText("The node's inputs (JSON or a Python literal dict):")
+        dialog.setOption(QInputDialog.InputDialogOption.UsePlainTextEditForTextInput)
+        dialog.setTextValue(show_value(node.inputs, limit=1_000_000))
+        dialog.textValueSelected.connect(lambda text: self._on_inputs_edited(node.id, text))
+        dialog.open()  # not exec(): a nested loop inside qasync breaks running tasks
+
+    def _on_inputs_edited(self, node_id: str, text: str) -> None:
+        try:
+            values = parse_value(text)
+        except InputError as exc:
+            self.text.append(f"<p style='color:#b91c1c'>inputs not changed: {exc}</p>")
+            return
+        if not isinstance(values, dict):
+            self.text.append("<p style='color:#b91c1c'>inputs must be a dict of name: value</p>")
+            return
+        self.rerun_with_inputs_requested.emit(node_id, values)
 
     def _on_cancel_button_clicked(self) -> None:
         if self.node is not None:

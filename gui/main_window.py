@@ -175,6 +175,12 @@ class MainWindow(QMainWindow):
         self.run_action = QAction("&Run", self, shortcut=QKeySequence("Ctrl+Return"))
         self.cancel_action = QAction("&Cancel run", self, shortcut=QKeySequence("Ctrl+."))
         self.cancel_action.setEnabled(False)
+        self.rerun_failed_action = QAction(
+            "Re-run &failed", self, shortcut=QKeySequence("Ctrl+Shift+R")
+        )
+        self.run_again_action = QAction("Run &again", self)
+        for action in (self.rerun_failed_action, self.run_again_action):
+            action.setEnabled(False)
         self.quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction(self.open_action)
@@ -185,9 +191,18 @@ class MainWindow(QMainWindow):
         run_menu = self.menuBar().addMenu("&Run")
         run_menu.addAction(self.run_action)
         run_menu.addAction(self.cancel_action)
+        run_menu.addAction(self.rerun_failed_action)
+        run_menu.addAction(self.run_again_action)
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("toolbar-main")
-        for action in (self.open_action, self.reload_action, self.run_action, self.cancel_action):
+        for action in (
+            self.open_action,
+            self.reload_action,
+            self.run_action,
+            self.cancel_action,
+            self.rerun_failed_action,
+            self.run_again_action,
+        ):
             toolbar.addAction(action)
         self._rebuild_recent_menu()
 
@@ -212,6 +227,12 @@ class MainWindow(QMainWindow):
         self.timeline.node_selected.connect(self._on_timeline_node_selected)
         self.graph_view.cancel_node_requested.connect(self.cancel_node)
         self.inspector.cancel_node_requested.connect(self.cancel_node)
+        self.graph_view.rerun_requested.connect(self.ask_rerun)
+        self.inspector.rerun_with_inputs_requested.connect(
+            lambda node_id, values: self.ask_rerun(node_id, "node", {node_id: values})
+        )
+        self.rerun_failed_action.triggered.connect(lambda: self.ask_rerun(None, "failed"))
+        self.run_again_action.triggered.connect(self.run_again)
 
     # -- files --------------------------------------------------------------------------
 
@@ -365,6 +386,12 @@ class MainWindow(QMainWindow):
         self.error_label.setText("")
         self.settings.setValue(self._inputs_key(graph), json.dumps(self.inputs_form.texts()))
         tracker = self.controller.track(handle)
+        tracker.target = graph
+        tracker.options = {
+            "max_concurrency": handle.max_concurrency,
+            "on_error": handle.on_error,
+            "executor": self._chosen_executor(),
+        }
         self.runs_list.setCurrentRow(self.controller.trackers.index(tracker))
         return handle
 
@@ -391,6 +418,87 @@ class MainWindow(QMainWindow):
         if choice not in self.executors:
             self.executors[choice] = DaskExecutor(address)
         return self.executors[choice]
+
+    # -- re-runs ------------------------------------------------------------------------
+
+    def ask_rerun(
+        self, node_id: str | None, mode: str, inputs: dict[str, dict] | None = None
+    ) -> QMessageBox | None:
+        """Highlight and count the nodes a re-run would execute, then ask."""
+        tracker = self.current
+        if tracker is None:
+            return None
+        try:
+            plan = tracker.run.rerun_plan(node_id, mode=mode)
+        except (RuntimeError, ValueError, KeyError) as exc:
+            self.statusBar().showMessage(str(exc), 5000)
+            return None
+        self.graph_view.highlight(set(plan))
+        what = {
+            "node": "this node",
+            "downstream": "this node and everything downstream",
+            "failed": "the failed, cancelled and skipped nodes and their dependents",
+        }[mode]
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Re-run",
+            f"Re-run {len(plan)} node(s): {what}? Upstream outputs are reused.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            self,
+        )
+        box.setObjectName("confirm-rerun")
+        box.finished.connect(
+            lambda answer: self._on_rerun_answered(
+                tracker, node_id, mode, inputs, answer == QMessageBox.StandardButton.Yes
+            )
+        )
+        box.open()
+        return box
+
+    def _on_rerun_answered(
+        self,
+        tracker: RunTracker,
+        node_id: str | None,
+        mode: str,
+        inputs: dict[str, dict] | None,
+        confirmed: bool,
+    ) -> None:
+        self.graph_view.highlight(set())
+        if not confirmed:
+            return
+        same_file = tracker.target in self.document.graphs.values() or (
+            tracker.target is not None
+            and getattr(tracker.target, "fn", None) is not None
+            and self.document.path is not None
+            and tracker.target.fn.__code__.co_filename == str(self.document.path)
+        )
+        tools = self.document.tools if same_file else None  # the reloaded code, if any
+        try:
+            tracker.run.rerun(node_id, mode=mode, tools=tools, inputs=inputs)
+        except (RuntimeError, ValueError, KeyError, TypeError) as exc:
+            self.error_label.setText(f"re-run refused: {exc}")
+            return
+        self.controller.follow(tracker)
+        self._set_rerun_allowed(False)
+
+    def run_again(self) -> Run | None:
+        """A new run of the same graph with the same inputs (the file's current code)."""
+        tracker = self.current
+        if tracker is None or tracker.target is None:
+            return None
+        graph = self.document.graphs.get(getattr(tracker.target, "name", ""), tracker.target)
+        handle = start(graph, dict(tracker.run.inputs), **tracker.options)
+        again = self.controller.track(handle)
+        again.target, again.options = graph, dict(tracker.options)
+        self.runs_list.setCurrentRow(self.controller.trackers.index(again))
+        return handle
+
+    def _set_rerun_allowed(self, allowed: bool) -> None:
+        self.graph_view.rerun_allowed = allowed
+        self.inspector.rerun_allowed = allowed
+        self.rerun_failed_action.setEnabled(allowed)
+        self.run_again_action.setEnabled(allowed and self.current is not None)
+        self.inspector.refresh()
 
     def cancel_current_run(self) -> None:
         if self.current is not None:
@@ -419,6 +527,7 @@ class MainWindow(QMainWindow):
         self._shown_messages = 0
         self.log.clear()
         self.cancel_action.setEnabled(self.current is not None and not self.current.run.done)
+        self._set_rerun_allowed(self.current is not None and self.current.run.done)
         if self.current is None:
             return
         self.graph_view.show_nodes(self.current.run.graph._nodes)
@@ -430,6 +539,7 @@ class MainWindow(QMainWindow):
         if tracker is not self.current:
             return
         self.graph_view.refresh(tracker.take_changed())
+        self._set_rerun_allowed(tracker.run.done)
         if tracker.finished:  # the last word: bring every panel up to date once
             self.occupancy.show_tracker(tracker)
             self.timeline.show_tracker(tracker)

@@ -35,6 +35,8 @@ class RunTracker:
 
     def __init__(self, run: Run, depth: int = 0) -> None:
         self.run = run
+        self.target: object = None  # the graph definition it ran ("Run again")
+        self.options: dict = {}  # the start() options it ran with
         self.depth = depth  # 0 for a top-level run, 1 for its child runs, …
         self.index = 0
         self.counts: Counter[NodeState] = Counter()
@@ -149,6 +151,11 @@ class RunController(QObject):
         self.runs_changed.emit()
         self.run_updated.emit(tracker)
         return tracker
+
+    def follow(self, tracker: RunTracker) -> None:
+        """Poll a run again after a re-run re-opened it."""
+        self._timer.start()
+        self.runs_changed.emit()
 
     def _track_children(self) -> bool:
         """Nested agents are child runs: list each under its parent, followed like it."""

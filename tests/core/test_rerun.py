@@ -145,3 +145,29 @@ async def test_agent_rerun_node_only() -> None:
     assert executions == Counter({"s1": 1})
     with pytest.raises(ValueError, match="graph_fn"):
         handle.rerun(["stage_1"], mode="downstream")
+
+
+async def test_rerun_plan_names_the_nodes_without_acting() -> None:
+    handle = await _finished()
+    assert handle.rerun_plan("stage_1", mode="downstream") == ["stage_1", "stage_2", "merge_0"]
+    assert handle.state is RunState.SUCCEEDED and executions == Counter()
+
+
+async def test_rerun_with_new_tool_code_and_edited_inputs() -> None:
+    broken.add(2)
+    handle = await _finished(on_error="continue")
+
+    @tool(outputs=["v"], name="stage")
+    async def fixed_stage(name: str, x: int) -> dict:
+        executions[f"fixed-{name}"] += 1
+        return {"v": x + 100}
+
+    handle.rerun(mode="failed", tools={"stage": fixed_stage})
+    assert await handle.result() == {"v": (2 + 100) + 2}  # c now adds 100; d reused
+    assert executions == Counter({"fixed-c": 1, "merge": 1})
+    executions.clear()
+    handle.rerun("stage_3", mode="downstream", inputs={"stage_3": {"name": "d", "x": 40}})
+    assert await handle.result() == {"v": 102 + 41}
+    assert handle.nodes["stage_3"].inputs == {"name": "d", "x": 40}
+    with pytest.raises(ValueError, match="not among"):
+        handle.rerun("stage_3", inputs={"stage_0": {"x": 1}})
