@@ -229,7 +229,8 @@ class MainWindow(QMainWindow):
         self.inspector.cancel_node_requested.connect(self.cancel_node)
         self.graph_view.rerun_requested.connect(self.ask_rerun)
         self.inspector.rerun_with_inputs_requested.connect(
-            lambda node_id, values: self.ask_rerun(node_id, "node", {node_id: values})
+            # Edited inputs change the node's outputs: what depends on them re-runs too.
+            lambda node_id, values: self.ask_rerun(node_id, "downstream", {node_id: values})
         )
         self.rerun_failed_action.triggered.connect(lambda: self.ask_rerun(None, "failed"))
         self.run_again_action.triggered.connect(self.run_again)
@@ -542,7 +543,8 @@ class MainWindow(QMainWindow):
         self._set_rerun_allowed(tracker.run.done)
         if tracker.finished:  # the last word: bring every panel up to date once
             self.occupancy.show_tracker(tracker)
-            self.timeline.show_tracker(tracker)
+            if self.tabs.currentWidget() is self.timeline:
+                self.timeline.show_tracker(tracker)
             self.inspector.refresh()
             self.results.refresh()
         elif time.monotonic() - self._details_refreshed >= DETAILS_REFRESH_S:

@@ -30,22 +30,27 @@ class TimelinePanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.plot: pg.PlotWidget | None = None
+        self.items: dict[NodeState, pg.BarGraphItem] = {}
+        self.selection = QLabel("Click a bar to select its node.")
+        self.selection.setObjectName("timeline-selection")
+        self._layout = QVBoxLayout(self)
+        self._layout.addWidget(self.selection)
+        self.tracker: RunTracker | None = None
+
+    def _build_plot(self) -> None:
+        """Made on first use, not with the window: most sessions never open this tab, and
+        building pyqtgraph items with every window was a source of stalls in tests."""
         self.plot = pg.PlotWidget(background="w")
         self.plot.setLabel("bottom", "seconds since the run started")
         self.plot.setLabel("left", "slot")
         self.plot.showGrid(x=True, y=False, alpha=0.2)
         self.plot.invertY(True)
-        self.items: dict[NodeState, pg.BarGraphItem] = {}
         for state, colour in NODE_COLOURS.items():
-            item = pg.BarGraphItem(x0=[], y0=[], width=[], height=[], brush=colour, pen=None)
+            item = pg.BarGraphItem(x0=[0], y0=[0], width=[0], height=[0], brush=colour, pen=None)
             self.items[state] = item
             self.plot.addItem(item)
-        self.selection = QLabel("Click a bar to select its node.")
-        self.selection.setObjectName("timeline-selection")
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.plot, 1)
-        layout.addWidget(self.selection)
-        self.tracker: RunTracker | None = None
+        self._layout.insertWidget(0, self.plot, 1)
         self.plot.scene().sigMouseClicked.connect(self._on_scene_clicked)
 
     def origin(self) -> float:
@@ -56,6 +61,8 @@ class TimelinePanel(QWidget):
 
     def show_tracker(self, tracker: RunTracker | None) -> None:
         self.tracker = tracker
+        if self.plot is None:
+            self._build_plot()
         bars = tracker.bars if tracker is not None else []
         origin = self.origin()
         now = time.time()
@@ -102,5 +109,6 @@ class TimelinePanel(QWidget):
         return node_id
 
     def _on_scene_clicked(self, event) -> None:
+        assert self.plot is not None
         point = self.plot.getPlotItem().vb.mapSceneToView(event.scenePos())
         self.select_at(point.x(), point.y())
