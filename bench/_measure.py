@@ -31,3 +31,15 @@ def peak_bytes(case: Case, n: int, cap: int) -> int:
         return tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
+
+
+def compare(ours: Case, baseline: Case, n: int, cap: int, repeat: int) -> tuple[float, ...]:
+    """Both sides on the same work, checked equal first: (our seconds, baseline seconds,
+    our KB per item, baseline KB per item)."""
+    assert asyncio.run(ours(n, cap)) == asyncio.run(baseline(n, cap))
+    return (
+        timed(ours, n, cap, repeat),
+        timed(baseline, n, cap, repeat),
+        peak_bytes(ours, n, cap) / n / 1024,
+        peak_bytes(baseline, n, cap) / n / 1024,
+    )

@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from _measure import peak_bytes, timed
+from _measure import compare
 
 from graphdeck.parallel import parallel_map
 
@@ -53,11 +53,7 @@ def main() -> None:
     print("-" * len(header))
     for n in sizes:
         for cap in (4, 64):
-            assert asyncio.run(ours(n, cap)) == asyncio.run(baseline(n, cap)) == n
-            ours_s = timed(ours, n, cap, args.repeat)
-            base_s = timed(baseline, n, cap, args.repeat)
-            ours_kb = peak_bytes(ours, n, cap) / n / 1024
-            base_kb = peak_bytes(baseline, n, cap) / n / 1024
+            ours_s, base_s, ours_kb, base_kb = compare(ours, baseline, n, cap, args.repeat)
             print(
                 f"{n:>8}{cap:>5}{ours_s / n * 1e6:>17.2f}{base_s / n * 1e6:>11.2f}"
                 f"{ours_s / base_s:>7.2f}{ours_kb:>17.3f}{base_kb:>11.3f}",

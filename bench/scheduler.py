@@ -20,7 +20,7 @@ import argparse
 import asyncio
 from collections.abc import Awaitable, Callable
 
-from _measure import Case, peak_bytes, timed
+from _measure import Case, compare
 
 from graphdeck import graphify, run_async, tool
 
@@ -133,11 +133,7 @@ def main() -> None:
     print(header)
     print("-" * len(header))
     for shape, n, cap, ours, baseline in rows:
-        assert asyncio.run(ours(n, cap)) == asyncio.run(baseline(n, cap))
-        ours_s = timed(ours, n, cap, args.repeat)
-        base_s = timed(baseline, n, cap, args.repeat)
-        ours_kb = peak_bytes(ours, n, cap) / n / 1024
-        base_kb = peak_bytes(baseline, n, cap) / n / 1024
+        ours_s, base_s, ours_kb, base_kb = compare(ours, baseline, n, cap, args.repeat)
         print(
             f"{shape:<16}{n:>8}{cap:>5}{ours_s / n * 1e6:>14.2f}{base_s / n * 1e6:>12.2f}"
             f"{ours_s / base_s:>7.2f}{ours_kb:>14.2f}{base_kb:>12.2f}{ours_s:>8.3f}",

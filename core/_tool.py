@@ -260,16 +260,8 @@ def _rebuild_tool(
     name: str,
     executor: str | None,
 ) -> Tool:
-    return Tool(
-        fn,
-        outputs=outputs,
-        timeout=timeout,
-        retries=retries,
-        backoff=backoff,
-        name=name,
-        pool=None,
-        executor=executor,
-    )
+    options = {"timeout": timeout, "retries": retries, "backoff": backoff, "name": name}
+    return tool(outputs=outputs, executor=executor, **options)(fn)
 
 
 async def _gather_detached(tool: Tool, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
