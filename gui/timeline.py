@@ -47,7 +47,9 @@ class TimelinePanel(QWidget):
         self.plot.showGrid(x=True, y=False, alpha=0.2)
         self.plot.invertY(True)
         for state, colour in NODE_COLOURS.items():
-            item = pg.BarGraphItem(x0=[0], y0=[0], width=[0], height=[0], brush=colour, pen=None)
+            item = pg.BarGraphItem(
+                x0=[0], y0=[0], width=[0], height=[0], brush=colour, pen=pg.mkPen("w", width=1)
+            )  # one pen per item (not per bar): back-to-back attempts stay apart
             self.items[state] = item
             self.plot.addItem(item)
         self._layout.insertWidget(0, self.plot, 1)

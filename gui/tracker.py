@@ -14,7 +14,7 @@ from collections import Counter
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from graphdeck import NodeState, Run
+from graphdeck import NodeKind, NodeState, Run
 from graphdeck.events import (
     ChannelMessage,
     GroupOccupancyChanged,
@@ -98,6 +98,9 @@ class RunTracker:
     def _track_bar(self, event: NodeStateChanged) -> None:
         node_id, state = event.node_id, event.state
         if state is NodeState.RUNNING:
+            node = self.run.nodes.get(node_id)
+            if node is not None and node.kind is NodeKind.MAP:
+                return  # a map only groups its items: it holds no slot, it gets no bar
             lane = heapq.heappop(self._free_lanes) if self._free_lanes else self._new_lane()
             self._open_bars[node_id] = len(self.bars)
             self.bars.append([node_id, event.time, None, state, lane])
