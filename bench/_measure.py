@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import gc
 import time
@@ -43,3 +44,12 @@ def compare(ours: Case, baseline: Case, n: int, cap: int, repeat: int) -> tuple[
         peak_bytes(ours, n, cap) / n / 1024,
         peak_bytes(baseline, n, cap) / n / 1024,
     )
+
+
+def parse_options(doc: str | None) -> tuple[argparse.Namespace, list[int]]:
+    """The benchmarks' shared options (--quick, --repeat) and the sizes N to run."""
+    parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="skip N = 100k")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    return args, [1_000, 10_000] if args.quick else [1_000, 10_000, 100_000]

@@ -11,10 +11,9 @@ Each time is the best of `--repeat` runs; memory is a separate tracemalloc pass.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 
-from _measure import compare
+from _measure import compare, parse_options
 
 from graphdeck.parallel import parallel_map
 
@@ -40,11 +39,7 @@ async def baseline(n: int, cap: int) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="skip N = 100k")
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
-    sizes = [1_000, 10_000] if args.quick else [1_000, 10_000, 100_000]
+    args, sizes = parse_options(__doc__)
     header = (
         f"{'N':>8}{'cap':>5}{'parallel_map µs':>17}{'gather µs':>11}{'ratio':>7}"
         f"{'parallel_map KB':>17}{'gather KB':>11}"

@@ -16,11 +16,10 @@ the ratio. Memory is the tracemalloc peak of a separate pass, divided by N.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 from collections.abc import Awaitable, Callable
 
-from _measure import Case, compare
+from _measure import Case, compare, parse_options
 
 from graphdeck import graphify, run_async, tool
 
@@ -116,11 +115,7 @@ def task_chain(body) -> Case:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="skip N = 100k")
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
-    sizes = [1_000, 10_000] if args.quick else [1_000, 10_000, 100_000]
+    args, sizes = parse_options(__doc__)
     rows = []
     for label, body in (("returns", double_now), ("yields", double_yield)):
         ours, theirs = graphdeck_fan(body), gather_fan(body)
