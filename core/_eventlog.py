@@ -22,13 +22,19 @@ from .events import Event, NodeAdded, NodeOutput, NodeStateChanged
 if TYPE_CHECKING:
     from ._graph import Node
 
-_OBJECT, _ADDED, _STATE, _OUTPUT = 0, 1, 2, 3
+OBJECT, ADDED, STATE, OUTPUT = 0, 1, 2, 3
 _STATES = tuple(NodeState)
 _STATE_CODE = {state: code for code, state in enumerate(_STATES)}
 _STATE_BITS = 4  # 9 states fit in 4 bits; the attempt number is stored above them
+_STATE_MASK = (1 << _STATE_BITS) - 1
 
 
-class _ErrorAndInputs:
+def unpack_state(packed: int) -> tuple[NodeState, int]:
+    """(state, attempt) of a state row's packed int."""
+    return _STATES[packed & _STATE_MASK], packed >> _STATE_BITS
+
+
+class ErrorAndInputs:
     """Payload of a state change that carries both an error and resolved inputs (rare)."""
 
     __slots__ = ("error", "inputs")
@@ -75,14 +81,14 @@ class EventLog:
     # -- writing: five C-level appends per row, no object allocated ------------------------
 
     def append(self, event: Event) -> None:
-        self._add_kind(_OBJECT)
+        self._add_kind(OBJECT)
         self._add_time(event.time)
         self._add_node(None)
         self._add_int(0)
         self._add_payload(event)
 
     def node_added(self, time: float, node: Node) -> None:
-        self._add_kind(_ADDED)
+        self._add_kind(ADDED)
         self._add_time(time)
         self._add_node(node)
         self._add_int(0)
@@ -97,14 +103,14 @@ class EventLog:
         error: BaseException | None,
         inputs: dict[str, Any] | None,
     ) -> None:
-        self._add_kind(_STATE)
+        self._add_kind(STATE)
         self._add_time(time)
         self._add_node(node)
         self._add_int(_STATE_CODE[state] | attempt << _STATE_BITS)
-        self._add_payload(error if inputs is None else _ErrorAndInputs(error, inputs))
+        self._add_payload(error if inputs is None else ErrorAndInputs(error, inputs))
 
     def node_output(self, time: float, node: Node, attempt: int, outputs: dict[str, Any]) -> None:
-        self._add_kind(_OUTPUT)
+        self._add_kind(OUTPUT)
         self._add_time(time)
         self._add_node(node)
         self._add_int(attempt)
@@ -112,27 +118,43 @@ class EventLog:
 
     # -- reading ------------------------------------------------------------------------
 
-    def since(self, index: int) -> list[Event]:
-        """The typed events from position `index` on."""
-        return [self.event(i) for i in range(index, len(self._kinds))]
+    def since(self, index: int, end: int | None = None) -> list[Event]:
+        """The typed events from position `index` on (up to `end`, exclusive)."""
+        return [self.event(i) for i in range(index, len(self._kinds) if end is None else end)]
+
+    def columns(self, index: int, end: int) -> tuple[bytes, array, list, array, list]:
+        """Rows `index` to `end` as raw columns (kind, time, node, packed int, payload), for
+        a reader that handles many rows and would rather not build an event per row (the
+        history writer). Decode with `ADDED`/`STATE`/`OUTPUT` and `unpack_state`."""
+        return (
+            bytes(self._kinds[index:end]),
+            self._times[index:end],
+            self._nodes[index:end],
+            self._ints[index:end],
+            self._payloads[index:end],
+        )
+
+    @property
+    def complete(self) -> int:
+        """Rows written in full. A row's columns are appended one by one, payload last, so
+        a reader on another thread (the history writer) reads only below this bound."""
+        return len(self._payloads)
 
     def event(self, i: int) -> Event:
         kind = self._kinds[i]
         payload = self._payloads[i]
-        if kind == _OBJECT:
+        if kind == OBJECT:
             return payload
         node = self._nodes[i]
         assert node is not None
         time = self._times[i]
-        if kind == _STATE:
-            packed = self._ints[i]
-            state = _STATES[packed & ((1 << _STATE_BITS) - 1)]
-            attempt = packed >> _STATE_BITS
-            if type(payload) is _ErrorAndInputs:
+        if kind == STATE:
+            state, attempt = unpack_state(self._ints[i])
+            if type(payload) is ErrorAndInputs:
                 return NodeStateChanged(
                     time, self.run_id, node.id, state, attempt, payload.error, payload.inputs
                 )
             return NodeStateChanged(time, self.run_id, node.id, state, attempt, payload)
-        if kind == _OUTPUT:
+        if kind == OUTPUT:
             return NodeOutput(time, self.run_id, node.id, self._ints[i], payload)
         return NodeAdded(time, self.run_id, node.id, node.tool.name, payload, node.group)

@@ -2,7 +2,10 @@
 
     graphdeck run FILE.py [--graph NAME] [--inputs JSON|@file.json] [--max-concurrency N]
                           [--on-error stop|continue] [--timeout S] [--json]
+                          [--store PATH | --no-history]
     graphdeck graphs FILE.py        list the graphs a file defines and their inputs
+    graphdeck history [...]         list recorded runs (see graphdeck._cli_history)
+    graphdeck export RUN_ID [--format json|trace] [-o FILE]
     graphdeck [FILE.py]             open the desktop monitor
 
 Exit codes: 0 succeeded, 1 run failed, 2 usage or load error, 130 cancelled.
@@ -23,12 +26,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from ._cli_history import add_commands as add_history_commands
 from ._graph_fn import GraphFn
 from ._progress import ProgressBar, StateCounter
 from ._run import Run
 from .errors import GraphBuildError, GraphLoadError, RunCancelled, RunError, RunFailed
 from .loader import GraphDef, load_graph_file
 from .runner import close_loop, start
+from .store import KEEP_RUNS, Recorder, RunStore, StoreError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 
@@ -39,12 +44,12 @@ class UsageError(Exception):
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in ("run", "graphs"):
+    if argv and argv[0] in ("run", "graphs", "history", "export"):
         parser = _parser()
         args = parser.parse_args(argv)
         try:
             return args.handler(args)
-        except (UsageError, GraphLoadError, GraphBuildError, LookupError) as exc:
+        except (UsageError, GraphLoadError, GraphBuildError, StoreError, LookupError) as exc:
             message = exc.args[0] if isinstance(exc, LookupError) and exc.args else exc
             print(f"graphdeck: {message}", file=sys.stderr)
             return EXIT_USAGE
@@ -74,10 +79,19 @@ def _parser() -> argparse.ArgumentParser:
         help="where tool bodies run (default: in this process)",
     )
     run_cmd.add_argument("--json", action="store_true", help="print the result as JSON")
+    history = run_cmd.add_mutually_exclusive_group()
+    history.add_argument(
+        "--store",
+        metavar="PATH",
+        help="record the run in this history database (default: "
+        "$GRAPHDECK_STORE or the user data directory)",
+    )
+    history.add_argument("--no-history", action="store_true", help="do not record the run")
     run_cmd.set_defaults(handler=_cmd_run)
     graphs_cmd = commands.add_parser("graphs", help="list the graphs of a graph file")
     graphs_cmd.add_argument("file")
     graphs_cmd.set_defaults(handler=_cmd_graphs)
+    add_history_commands(commands)
     return parser
 
 
@@ -143,17 +157,40 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 f"--executor: use local, dask or dask://ADDRESS, not {args.executor!r}"
             )
         options["executor"] = args.executor
+    recorder = None if args.no_history else _open_recorder(args.store)
     loop = asyncio.new_event_loop()
     try:
-        return loop.run_until_complete(_run_and_report(graph, inputs, options, args.json))
+        return loop.run_until_complete(
+            _run_and_report(graph, inputs, options, args.json, recorder, Path(args.file).resolve())
+        )
     finally:
         close_loop(loop)
+        if recorder is not None:
+            recorder.close()
+
+
+def _open_recorder(path: str | None) -> Recorder | None:
+    """The history writer; a history that cannot be used never stops the run itself."""
+    try:
+        store = RunStore(path)
+        store.prune(max_runs=KEEP_RUNS)
+        return store.recorder()
+    except StoreError as exc:
+        print(f"graphdeck: not recording this run: {exc}", file=sys.stderr)
+        return None
 
 
 async def _run_and_report(
-    graph: GraphDef, inputs: dict[str, Any], options: dict[str, Any], as_json: bool
+    graph: GraphDef,
+    inputs: dict[str, Any],
+    options: dict[str, Any],
+    as_json: bool,
+    recorder: Recorder | None = None,
+    file: Path | None = None,
 ) -> int:
     handle = start(graph, inputs, **options)
+    if recorder is not None:
+        recorder.record(handle, file=file)
     loop = asyncio.get_running_loop()
     interrupts = 0
 
