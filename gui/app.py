@@ -17,6 +17,7 @@ from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from graphdeck.runner import close_loop
+from graphdeck.store import KEEP_RUNS, RunStore, StoreError
 
 from .event_loop import GraphdeckEventLoop
 from .main_window import MainWindow
@@ -32,7 +33,24 @@ def _parse(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("file", nargs="?", help="a graph file to open")
     parser.add_argument("--graph", help="select this graph of the file")
     parser.add_argument("--run", action="store_true", help="run it as soon as it is loaded")
+    parser.add_argument(
+        "--store",
+        metavar="PATH",
+        help="run history database (default: $GRAPHDECK_STORE or the user data directory)",
+    )
     return parser.parse_args(list(argv))
+
+
+def open_store(path: str | None) -> tuple[RunStore | None, str | None]:
+    """The run history, or why there is none: a damaged or locked file must not keep the
+    monitor from starting (runs then go unrecorded, and the history pane says why)."""
+    try:
+        store = RunStore(path)
+        store.prune(max_runs=KEEP_RUNS)
+    except StoreError as exc:
+        print(f"graphdeck: history unavailable: {exc}", file=sys.stderr)
+        return None, f"History unavailable: {exc}"
+    return store, None
 
 
 def main(argv: Sequence[str] = ()) -> int:
@@ -44,7 +62,8 @@ def main(argv: Sequence[str] = ()) -> int:
     app.setStyleSheet(stylesheet())
     loop = GraphdeckEventLoop(app)
     asyncio.set_event_loop(loop)
-    window = MainWindow(QSettings())
+    store, problem = open_store(args.store)
+    window = MainWindow(QSettings(), store=store, store_problem=problem)
     window.show()
     closed = asyncio.Event()
     window.closed.connect(closed.set)

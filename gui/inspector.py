@@ -98,7 +98,9 @@ class Inspector(QWidget):
             f"<pre>{html.escape(show_value(node.outputs))}</pre>",
         ]
         if node.error is not None:
-            trace = "".join(traceback.format_exception(node.error))
+            trace = getattr(node.error, "stored_traceback", None) or "".join(
+                traceback.format_exception(node.error)
+            )
             parts += ["<h4>Error</h4>", f"<pre style='color:#b91c1c'>{html.escape(trace)}</pre>"]
         attempts = node.attempts
         if attempts:

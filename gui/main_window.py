@@ -45,14 +45,24 @@ from graphdeck import GraphBuildError, Run, start
 from graphdeck.executors import DaskExecutor
 from graphdeck.loader import GraphDef, line_in_file
 from graphdeck.runner import DEFAULT_MAX_CONCURRENCY
+from graphdeck.store import (
+    WRITE_INTERVAL_S,
+    Recorder,
+    RunStore,
+    StoredRunView,
+    StoreError,
+    restorable_outputs,
+    restore,
+)
 
 from .document import GraphDocument
 from .graph_view import GraphView, Legend
+from .history import HistoryPanel
 from .inputs_form import InputError, InputsForm, show_default
 from .inspector import Inspector
 from .occupancy import OccupancyPanel
 from .results import ResultsPanel
-from .theme import RUN_COLOURS, icon_path
+from .theme import icon_path, run_colour
 from .timeline import TimelinePanel
 from .tracker import RunController, RunTracker
 
@@ -63,13 +73,31 @@ CLUSTER_CHOICE = "local cluster (Dask)"
 
 
 class MainWindow(QMainWindow):
-    """Signals: `closed()` once the window has really closed (runs wound down)."""
+    """Signals: `closed()` once the window has really closed (runs wound down).
+
+    `store`: the run history to record runs in and to browse (None: no history);
+    `store_problem`: why the history is unavailable, shown in the history pane.
+    """
 
     closed = Signal()
 
-    def __init__(self, settings: QSettings, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        settings: QSettings,
+        parent: QWidget | None = None,
+        *,
+        store: RunStore | None = None,
+        store_problem: str | None = None,
+    ) -> None:
         super().__init__(parent)
         self.settings = settings
+        self.store = store
+        self.recorder: Recorder | None = None
+        if store is not None:
+            try:
+                self.recorder = store.recorder()
+            except StoreError as exc:
+                self.store, store_problem = None, str(exc)
         self.document = GraphDocument(self)
         self.controller = RunController(self)
         self.current: RunTracker | None = None
@@ -85,6 +113,7 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._connect_signals()
         self._restore_layout()
+        self.history.set_store(self.store, store_problem)
 
     # -- construction -------------------------------------------------------------------
 
@@ -142,6 +171,18 @@ class MainWindow(QMainWindow):
         self._add_dock(
             "Graph and runs", "dock-controls", controls, Qt.DockWidgetArea.LeftDockWidgetArea
         )
+        self.history = HistoryPanel()
+        self._add_dock(
+            "History", "dock-history", self.history, Qt.DockWidgetArea.LeftDockWidgetArea
+        )
+        self.tabifyDockWidget(
+            self.findChild(QDockWidget, "dock-controls"),
+            self.findChild(QDockWidget, "dock-history"),
+        )
+        self.findChild(QDockWidget, "dock-controls").raise_()
+        self._history_refresh = QTimer(self)
+        self._history_refresh.setSingleShot(True)
+        self._history_refresh.setInterval(int(WRITE_INTERVAL_S * 2500))  # after the writer's turn
 
         self.inspector = Inspector()
         self.results = ResultsPanel()
@@ -232,8 +273,10 @@ class MainWindow(QMainWindow):
             # Edited inputs change the node's outputs: what depends on them re-runs too.
             lambda node_id, values: self.ask_rerun(node_id, "downstream", {node_id: values})
         )
-        self.rerun_failed_action.triggered.connect(lambda: self.ask_rerun(None, "failed"))
-        self.run_again_action.triggered.connect(self.run_again)
+        self.rerun_failed_action.triggered.connect(self._on_rerun_failed_action_triggered)
+        self.run_again_action.triggered.connect(self._on_run_again_action_triggered)
+        self.history.open_requested.connect(self.open_stored_run)
+        self._history_refresh.timeout.connect(self.history.refresh)
 
     # -- files --------------------------------------------------------------------------
 
@@ -386,7 +429,7 @@ class MainWindow(QMainWindow):
             return None
         self.error_label.setText("")
         self.settings.setValue(self._inputs_key(graph), json.dumps(self.inputs_form.texts()))
-        tracker = self.controller.track(handle)
+        tracker = self._track_new(handle)
         tracker.target = graph
         tracker.options = {
             "max_concurrency": handle.max_concurrency,
@@ -489,17 +532,138 @@ class MainWindow(QMainWindow):
             return None
         graph = self.document.graphs.get(getattr(tracker.target, "name", ""), tracker.target)
         handle = start(graph, dict(tracker.run.inputs), **tracker.options)
-        again = self.controller.track(handle)
+        again = self._track_new(handle)
         again.target, again.options = graph, dict(tracker.options)
         self.runs_list.setCurrentRow(self.controller.trackers.index(again))
         return handle
 
+    def _track_new(self, handle: Run) -> RunTracker:
+        """Follow a run this window started, and record it in the history."""
+        if self.recorder is not None:
+            self.recorder.record(handle, file=self.document.path)
+        return self.controller.track(handle)
+
     def _set_rerun_allowed(self, allowed: bool) -> None:
-        self.graph_view.rerun_allowed = allowed
-        self.inspector.rerun_allowed = allowed
+        stored = self._current_stored()
+        node_reruns = allowed and stored is None  # a stored run is read-only
+        self.graph_view.rerun_allowed = node_reruns
+        self.inspector.rerun_allowed = node_reruns
         self.rerun_failed_action.setEnabled(allowed)
         self.run_again_action.setEnabled(allowed and self.current is not None)
         self.inspector.refresh()
+
+    def _current_stored(self) -> StoredRunView | None:
+        run = self.current.run if self.current is not None else None
+        return run if isinstance(run, StoredRunView) else None
+
+    def _on_rerun_failed_action_triggered(self) -> None:
+        if self._current_stored() is not None:
+            self.rerun_stored(failed_only=True)
+        else:
+            self.ask_rerun(None, "failed")
+
+    def _on_run_again_action_triggered(self) -> None:
+        if self._current_stored() is not None:
+            self.rerun_stored(failed_only=False)
+        else:
+            self.run_again()
+
+    # -- history ------------------------------------------------------------------------
+
+    def open_stored_run(self, run_id: str) -> asyncio.Task[RunTracker | None]:
+        """Load a past run from the history (in a thread) and show it read-only."""
+        return asyncio.get_event_loop().create_task(self._open_stored(run_id))
+
+    async def _open_stored(self, run_id: str) -> RunTracker | None:
+        if self.store is None:
+            return None
+        known = next((t for t in self.controller.trackers if t.run.id == run_id), None)
+        if known is None:
+            self.statusBar().showMessage(f"loading run {run_id} …")
+            try:
+                stored = await asyncio.to_thread(self.store.load, run_id)
+            except (StoreError, LookupError) as exc:
+                self.statusBar().showMessage(f"cannot open run {run_id}: {exc}", 8000)
+                return None
+            self.statusBar().clearMessage()
+            known = self.controller.track(StoredRunView(stored))
+        self.runs_list.setCurrentRow(self.controller.trackers.index(known))
+        return known
+
+    def rerun_stored(self, failed_only: bool) -> asyncio.Task[QMessageBox | None]:
+        """From a stored run: "Run again" (a new run, same inputs) or "Re-run failed" (a
+        new run reusing the stored outputs that can be restored). Asks first."""
+        return asyncio.get_event_loop().create_task(self._rerun_stored(failed_only))
+
+    async def _rerun_stored(self, failed_only: bool) -> QMessageBox | None:
+        view = self._current_stored()
+        if view is None:
+            return None
+        stored = view.stored
+        file = stored.summary.file
+        if not stored.inputs_restorable:
+            self.error_label.setText(
+                f"run {view.id}: its inputs were not stored as JSON, so it cannot run again"
+            )
+            return None
+        if file is None or not await asyncio.to_thread(Path(file).is_file):
+            self.error_label.setText(f"run {view.id}: its graph file {file} is not there any more")
+            return None
+        if self.document.path != Path(file):
+            await self.open_file(file)
+        definition = self.document.graphs.get(view.name)
+        if definition is None:
+            self.error_label.setText(f"{file}: no graph named {view.name!r} any more")
+            return None
+        restored: dict[str, dict] = {}
+        target: object = definition
+        inputs: dict | None = dict(stored.inputs)
+        if failed_only and definition.kind == "graphify":
+            try:
+                built = definition.build(**stored.inputs)  # type: ignore[union-attr]
+            except (GraphBuildError, TypeError) as exc:
+                self.error_label.setText(self._where(exc))
+                return None
+            restored = restorable_outputs(stored, built)
+            target, inputs = restore(built, restored), None
+            self.graph_view.highlight(set(built._nodes) - set(restored))
+            plan = f"{len(built._nodes) - len(restored)} node(s) run; {len(restored)} keep "
+            plan += "their stored outputs"
+        elif failed_only:
+            plan = "an agent (graph_fn) has no static graph: the whole agent runs again"
+        else:
+            plan = "every node runs"
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Run from history",
+            f"Start a new run of {view.name} with the inputs of run {view.id}? {plan}.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            self,
+        )
+        box.setObjectName("confirm-rerun")
+        options = {"max_concurrency": stored.max_concurrency, "on_error": view.on_error}
+        box.finished.connect(
+            lambda answer: self._start_from_history(
+                target, inputs, options, answer == QMessageBox.StandardButton.Yes
+            )
+        )
+        box.open()
+        return box
+
+    def _start_from_history(
+        self, target: object, inputs: dict | None, options: dict, confirmed: bool
+    ) -> None:
+        self.graph_view.highlight(set())
+        if not confirmed:
+            return
+        try:
+            handle = start(target, inputs, **options)  # type: ignore[arg-type]
+        except (GraphBuildError, TypeError, ValueError) as exc:
+            self.error_label.setText(self._where(exc))
+            return
+        tracker = self._track_new(handle)
+        tracker.target, tracker.options = self.document.graphs.get(handle.name), options
+        self.runs_list.setCurrentRow(self.controller.trackers.index(tracker))
 
     def cancel_current_run(self) -> None:
         if self.current is not None:
@@ -507,7 +671,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"cancelling {self.current.run.name} …", 3000)
 
     def cancel_node(self, node_id: str) -> None:
-        if self.current is not None:
+        if self.current is not None and self._current_stored() is None:
             self.current.run.cancel_node(node_id)
 
     def _on_controller_runs_changed(self) -> None:
@@ -518,9 +682,12 @@ class MainWindow(QMainWindow):
             run = tracker.run
             item = self.runs_list.item(row)
             indent = "    " * tracker.depth + ("↳ " if tracker.depth else "")
-            item.setText(f"{indent}{run.name}  {run.id[:6]}  —  {run.state.value}")
-            item.setForeground(QColor(RUN_COLOURS[run.state]))
+            where = "  (history)" if isinstance(run, StoredRunView) else ""
+            item.setText(f"{indent}{run.name}  {run.id[:6]}  —  {run.state.value}{where}")
+            item.setForeground(QColor(run_colour(run.state)))
         self.cancel_action.setEnabled(self.current is not None and not self.current.run.done)
+        if self.store is not None:
+            self._history_refresh.start()  # a run started or ended: list it once written
 
     def _on_runs_list_row_changed(self, row: int) -> None:
         trackers = self.controller.trackers
@@ -618,6 +785,8 @@ class MainWindow(QMainWindow):
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("window-state", self.saveState())
         self.settings.sync()
+        if self.recorder is not None:
+            self.recorder.close()  # writes what is left (~200 ms of events at most)
         event.accept()
         self.closed.emit()
 

@@ -29,6 +29,15 @@ RUN_COLOURS: dict[RunState, str] = {
 }
 
 
+#: a stored run whose process died before it finished
+INTERRUPTED_COLOUR = "#a855f7"
+
+
+def run_colour(state: str) -> str:
+    """Colour of a run state, including a stored run's "interrupted"."""
+    return RUN_COLOURS.get(state, INTERRUPTED_COLOUR)  # type: ignore[call-overload]
+
+
 def node_colour(state: NodeState) -> QColor:
     return QColor(NODE_COLOURS[state])
 

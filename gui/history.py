@@ -1,0 +1,220 @@
+"""The history pane: past runs from the run store, filterable by graph, state and date.
+
+Queries run in a worker thread (a history of thousands of runs must not stall the
+window); a newer query's answer replaces an older one, an older answer arriving late is
+dropped. Opening a run loads it in a thread too and hands it to the window read-only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QDate,
+    QDateTime,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    QTime,
+    Signal,
+)
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from graphdeck.store import RunStore, RunSummary, StoreError
+
+from .theme import run_colour
+
+Index = QModelIndex | QPersistentModelIndex
+ALL_STATES = "any state"
+STATES = ("succeeded", "failed", "cancelled", "interrupted", "running")
+LIST_LIMIT = 500
+
+
+class HistoryModel(QAbstractTableModel):
+    HEADERS = ("started", "graph", "state", "nodes", "time", "run")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.runs: list[RunSummary] = []
+
+    def set_runs(self, runs: list[RunSummary]) -> None:
+        self.beginResetModel()
+        self.runs = runs
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.runs)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        run = self.runs[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.ForegroundRole and column == 2:
+            return QColor(run_colour(run.state))
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return "\n".join(filter(None, [run.file, run.error]))
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if column == 0:
+            started = run.started_at
+            return (
+                "-"
+                if started is None
+                else time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(started))
+            )
+        if column == 1:
+            return run.graph
+        if column == 2:
+            return run.state
+        if column == 3:
+            return f"{run.nodes}" + (f"  ({run.unsuccessful} not ok)" if run.unsuccessful else "")
+        if column == 4:
+            return "-" if run.duration is None else f"{run.duration:.2f} s"
+        return run.id
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.HEADERS[section]
+        return None
+
+
+class HistoryPanel(QWidget):
+    """Signals: `open_requested(run_id)` when the user opens a past run."""
+
+    open_requested = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.store: RunStore | None = None
+        self._query: asyncio.Task[None] | None = None
+        self._generation = 0
+        self.graph_filter = QLineEdit()
+        self.graph_filter.setObjectName("history-graph")
+        self.graph_filter.setPlaceholderText("graph name contains…")
+        self.state_filter = QComboBox()
+        self.state_filter.setObjectName("history-state")
+        self.state_filter.addItems([ALL_STATES, *STATES])
+        self.since_check = QCheckBox("since")
+        self.since_date = QDateEdit(QDate.currentDate().addDays(-7))
+        self.since_date.setCalendarPopup(True)
+        self.since_date.setEnabled(False)
+        self.refresh_button = QPushButton("Refresh")
+        self.open_button = QPushButton("Open")
+        self.open_button.setObjectName("history-open")
+        self.open_button.setEnabled(False)
+        self.problem = QLabel("")
+        self.problem.setObjectName("history-problem")
+        self.problem.setWordWrap(True)
+        self.problem.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.model = HistoryModel()
+        self.table = QTableView()
+        self.table.setObjectName("history-table")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        filters = QHBoxLayout()
+        filters.addWidget(self.graph_filter, 1)
+        filters.addWidget(self.state_filter)
+        filters.addWidget(self.since_check)
+        filters.addWidget(self.since_date)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.refresh_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.open_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.problem)
+        layout.addLayout(filters)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(buttons)
+        self._connect_signals()
+
+    def _connect_signals(self) -> None:
+        self.graph_filter.textChanged.connect(self.refresh)
+        self.state_filter.currentIndexChanged.connect(self.refresh)
+        self.since_check.toggled.connect(self.since_date.setEnabled)
+        self.since_check.toggled.connect(self.refresh)
+        self.since_date.dateChanged.connect(self.refresh)
+        self.refresh_button.clicked.connect(self.refresh)
+        self.open_button.clicked.connect(self._on_open_button_clicked)
+        self.table.doubleClicked.connect(lambda index: self._open_row(index.row()))
+        self.table.selectionModel().selectionChanged.connect(
+            lambda *_: self.open_button.setEnabled(self.selected_row() is not None)
+        )
+
+    def set_store(self, store: RunStore | None, problem: str | None = None) -> None:
+        self.store = store
+        self.problem.setText(problem or "")
+        self.problem.setVisible(bool(problem))
+        self.setEnabled(True)
+        self.refresh()
+
+    def filters(self) -> dict[str, Any]:
+        state = self.state_filter.currentText()
+        since = None
+        if self.since_check.isChecked():
+            since = QDateTime(self.since_date.date(), QTime(0, 0)).toSecsSinceEpoch()
+        return {
+            "graph": self.graph_filter.text().strip() or None,
+            "state": None if state == ALL_STATES else state,
+            "since": since,
+            "limit": LIST_LIMIT,
+        }
+
+    def refresh(self) -> asyncio.Task[None] | None:
+        """Query the store again with the current filters (in a worker thread)."""
+        if self.store is None:
+            self.model.set_runs([])
+            return None
+        self._generation += 1
+        self._query = asyncio.get_event_loop().create_task(
+            self._load(self.store, self._generation, self.filters())
+        )
+        return self._query
+
+    async def _load(self, store: RunStore, generation: int, filters: dict[str, Any]) -> None:
+        try:
+            runs = await asyncio.to_thread(store.runs, **filters)
+        except StoreError as exc:
+            if generation == self._generation:
+                self.problem.setText(str(exc))
+                self.problem.setVisible(True)
+            return
+        if generation == self._generation:  # else a newer query is on its way
+            self.model.set_runs(runs)
+
+    def selected_row(self) -> int | None:
+        rows = self.table.selectionModel().selectedRows()
+        return rows[0].row() if rows else None
+
+    def _on_open_button_clicked(self) -> None:
+        row = self.selected_row()
+        if row is not None:
+            self._open_row(row)
+
+    def _open_row(self, row: int) -> None:
+        if 0 <= row < len(self.model.runs):
+            self.open_requested.emit(self.model.runs[row].id)
