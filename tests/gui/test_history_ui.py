@@ -1,0 +1,220 @@
+"""The history pane: past runs listed and filtered, opened read-only, run again and
+re-run failed from the history (stored outputs reused), and a damaged history file."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from graphdeck import NodeState, RunState
+from graphdeck.gui.app import open_store
+from graphdeck.gui.main_window import MainWindow
+from graphdeck.store import RunStore, StoredRunView
+from guisupport import load, run_and_wait
+
+PIPELINE = """
+from graphdeck import graphify, tool
+
+calls = []
+
+@tool(outputs=["v"])
+async def step(name: str, x: int):
+    calls.append(name)
+    if x == {broken}:
+        raise ValueError(f"step {{name}} cannot take {{x}}")
+    return {{"v": x + 1}}
+
+@tool(outputs=["v"])
+async def merge(xs: list):
+    calls.append("merge")
+    return {{"v": sum(xs)}}
+
+@graphify(name="pipeline", outputs=["v"])
+def pipeline(start=0):
+    a = step(name="a", x=start)
+    b = step(name="b", x=a.v)
+    c = step(name="c", x=b.v)
+    d = step(name="d", x=a.v)
+    return {{"v": merge(xs=[c.v, d.v]).v}}
+"""
+
+
+def write(path, broken=-1) -> None:
+    path.write_text(textwrap.dedent(PIPELINE.format(broken=broken)))
+
+
+@pytest.fixture
+def store(tmp_path):
+    return RunStore(tmp_path / "history.sqlite3")
+
+
+@pytest.fixture
+def history_window(qtbot, gui_loop, settings, store):
+    win = MainWindow(settings, store=store)
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    for tracker in win.controller.live():
+        tracker.run.cancel()
+    qtbot.waitUntil(lambda: not win.controller.live(), timeout=10000)
+    win.recorder.close()
+
+
+@pytest.fixture
+def tomorrow(qtbot, settings, store):
+    """Another window on the same history: the user comes back the next day."""
+    windows = []
+
+    def make() -> MainWindow:
+        win = MainWindow(settings, store=store)
+        qtbot.addWidget(win)
+        win.show()
+        windows.append(win)
+        return win
+
+    yield make
+    for win in windows:
+        for tracker in win.controller.live():
+            tracker.run.cancel()
+        qtbot.waitUntil(lambda w=win: not w.controller.live(), timeout=10000)
+        win.recorder.close()
+
+
+def showing_stored(win) -> bool:
+    return win.current is not None and isinstance(win.current.run, StoredRunView)
+
+
+def listed(win) -> list[tuple[str, str]]:
+    return [(r.graph, r.state) for r in win.history.model.runs]
+
+
+def finish_first_run(qtbot, win, path) -> str:
+    load(qtbot, win, path)
+    win.policy_combo.setCurrentText("continue")
+    handle = run_and_wait(qtbot, win)
+    assert handle.state is RunState.FAILED
+    assert win.recorder.flush()
+    win.history.refresh()
+    qtbot.waitUntil(lambda: listed(win) == [("pipeline", "failed")], timeout=5000)
+    return handle.id
+
+
+def test_finished_runs_are_listed_and_filtered(qtbot, history_window, tmp_path) -> None:
+    win = history_window
+    path = tmp_path / "pipeline.py"
+    write(path, broken=2)  # step c (x=2) fails
+    finish_first_run(qtbot, win, path)
+    write(path)
+    load(qtbot, win, path)
+    run_and_wait(qtbot, win)
+    assert win.recorder.flush()
+    win.history.refresh()
+    qtbot.waitUntil(lambda: len(listed(win)) == 2, timeout=5000)
+    assert listed(win) == [("pipeline", "succeeded"), ("pipeline", "failed")]
+
+    win.history.state_filter.setCurrentText("failed")
+    qtbot.waitUntil(lambda: listed(win) == [("pipeline", "failed")], timeout=5000)
+    win.history.state_filter.setCurrentText("any state")
+    win.history.graph_filter.setText("nothing-like-it")
+    qtbot.waitUntil(lambda: listed(win) == [], timeout=5000)
+    win.history.graph_filter.setText("pipe")
+    qtbot.waitUntil(lambda: len(listed(win)) == 2, timeout=5000)
+    win.history.since_check.setChecked(True)  # a week back: both are from today
+    qtbot.waitUntil(lambda: len(listed(win)) == 2, timeout=5000)
+    win.history.since_date.setDate(win.history.since_date.date().addDays(30))
+    qtbot.waitUntil(lambda: listed(win) == [], timeout=5000)
+
+
+def test_a_stored_run_opens_read_only_with_its_graph_timeline_and_results(
+    qtbot, history_window, tomorrow, tmp_path
+) -> None:
+    path = tmp_path / "pipeline.py"
+    write(path, broken=2)
+    run_id = finish_first_run(qtbot, history_window, path)
+    win = tomorrow()
+    qtbot.waitUntil(lambda: len(listed(win)) == 1, timeout=5000)
+
+    win.history.table.selectRow(0)
+    win.history.open_button.click()
+    qtbot.waitUntil(lambda: win.current is not None, timeout=5000)
+    view = win.current.run
+    assert isinstance(view, StoredRunView) and view.id == run_id
+    assert "(history)" in win.runs_list.item(0).text()
+    assert set(win.graph_view.items_by_node) >= {"step_0", "step_1", "step_2", "merge_0"}
+    assert win.current.counts[NodeState.FAILED] == 1
+    assert win.current.counts[NodeState.SKIPPED] == 1
+    assert {bar[0] for bar in win.current.bars} == {"step_0", "step_1", "step_2", "step_3"}
+    assert not win.graph_view.rerun_allowed and not win.inspector.rerun_allowed  # read-only
+    assert win.rerun_failed_action.isEnabled() and win.run_again_action.isEnabled()
+    win.inspector.show_node(view.nodes["step_2"])
+    text = win.inspector.text.toPlainText()
+    assert "ValueError: step c cannot take 2" in text and "Traceback" in text
+
+
+def test_rerun_failed_from_history_reuses_stored_outputs(
+    qtbot, history_window, tomorrow, tmp_path
+) -> None:
+    path = tmp_path / "pipeline.py"
+    write(path, broken=2)
+    run_id = finish_first_run(qtbot, history_window, path)
+    write(path)  # the fix
+    win = tomorrow()
+    win.open_stored_run(run_id)
+    qtbot.waitUntil(lambda: showing_stored(win), timeout=5000)
+
+    win.rerun_failed_action.trigger()
+    qtbot.waitUntil(lambda: win.findChild(QMessageBox, "confirm-rerun") is not None, timeout=5000)
+    box = win.findChild(QMessageBox, "confirm-rerun")
+    assert "2 node(s) run; 3 keep their stored outputs" in box.text()
+    assert win.graph_view.highlighted == {"step_2", "merge_0"}
+    qtbot.waitUntil(lambda: not win.document.busy, timeout=5000)
+    calls = win.document.tools["step"].fn.__globals__["calls"]
+    calls.clear()
+    box.button(QMessageBox.StandardButton.Yes).click()
+    qtbot.waitUntil(
+        lambda: not isinstance(win.current.run, StoredRunView) and win.current.run.done,
+        timeout=10000,
+    )
+    again = win.current.run
+    assert again.state is RunState.SUCCEEDED and again.outputs == {"v": 5}
+    assert calls == ["c", "merge"]  # a, b and d kept their stored outputs
+
+
+def test_run_again_from_history_starts_a_fresh_run(
+    qtbot, history_window, tomorrow, tmp_path
+) -> None:
+    path = tmp_path / "pipeline.py"
+    write(path, broken=2)
+    run_id = finish_first_run(qtbot, history_window, path)
+    write(path)
+    win = tomorrow()
+    win.open_stored_run(run_id)
+    qtbot.waitUntil(lambda: showing_stored(win), timeout=5000)
+    win.run_again_action.trigger()
+    qtbot.waitUntil(lambda: win.findChild(QMessageBox, "confirm-rerun") is not None, timeout=5000)
+    win.findChild(QMessageBox, "confirm-rerun").button(QMessageBox.StandardButton.Yes).click()
+    qtbot.waitUntil(
+        lambda: not isinstance(win.current.run, StoredRunView) and win.current.run.done,
+        timeout=10000,
+    )
+    assert win.current.run.state is RunState.SUCCEEDED
+    assert win.document.tools["step"].fn.__globals__["calls"].count("a") == 1
+
+
+def test_a_damaged_history_file_leaves_the_app_usable_and_says_why(
+    qtbot, gui_loop, settings, tmp_path
+) -> None:
+    bad = tmp_path / "bad.sqlite3"
+    bad.write_bytes(b"not sqlite at all " * 100)
+    store, problem = open_store(str(bad))
+    assert store is None and "damaged" in problem
+    win = MainWindow(settings, store=store, store_problem=problem)
+    qtbot.addWidget(win)
+    win.show()
+    assert win.history.problem.isVisible() and "damaged" in win.history.problem.text()
+    path = tmp_path / "pipeline.py"
+    write(path)
+    load(qtbot, win, path)
+    assert run_and_wait(qtbot, win).state is RunState.SUCCEEDED  # runs, unrecorded
