@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
@@ -483,19 +484,25 @@ class MainWindow(QMainWindow):
             "downstream": "this node and everything downstream",
             "failed": "the failed, cancelled and skipped nodes and their dependents",
         }[mode]
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
+        return self._confirm_rerun(
             "Re-run",
             f"Re-run {len(plan)} node(s): {what}? Upstream outputs are reused.",
+            lambda yes: self._on_rerun_answered(tracker, node_id, mode, inputs, yes),
+        )
+
+    def _confirm_rerun(
+        self, title: str, text: str, on_answer: Callable[[bool], None]
+    ) -> QMessageBox:
+        """Ask before a re-run (window-modal, never a nested event loop)."""
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            title,
+            text,
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             self,
         )
         box.setObjectName("confirm-rerun")
-        box.finished.connect(
-            lambda answer: self._on_rerun_answered(
-                tracker, node_id, mode, inputs, answer == QMessageBox.StandardButton.Yes
-            )
-        )
+        box.finished.connect(lambda answer: on_answer(answer == QMessageBox.StandardButton.Yes))
         box.open()
         return box
 
@@ -633,22 +640,12 @@ class MainWindow(QMainWindow):
             plan = "an agent (graph_fn) has no static graph: the whole agent runs again"
         else:
             plan = "every node runs"
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
+        options = {"max_concurrency": stored.max_concurrency, "on_error": view.on_error}
+        return self._confirm_rerun(
             "Run from history",
             f"Start a new run of {view.name} with the inputs of run {view.id}? {plan}.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            self,
+            lambda yes: self._start_from_history(target, inputs, options, yes),
         )
-        box.setObjectName("confirm-rerun")
-        options = {"max_concurrency": stored.max_concurrency, "on_error": view.on_error}
-        box.finished.connect(
-            lambda answer: self._start_from_history(
-                target, inputs, options, answer == QMessageBox.StandardButton.Yes
-            )
-        )
-        box.open()
-        return box
 
     def _start_from_history(
         self, target: object, inputs: dict | None, options: dict, confirmed: bool

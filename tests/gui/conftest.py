@@ -53,11 +53,27 @@ def settings(tmp_path):
 
 
 @pytest.fixture
-def window(qtbot, gui_loop, settings):
-    win = MainWindow(settings)
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    for tracker in win.controller.live():
-        tracker.run.cancel()
-    qtbot.waitUntil(lambda: not win.controller.live(), timeout=10000)
+def make_window(qtbot, gui_loop, settings):
+    """Windows on the test's settings (options as for MainWindow); runs still going are
+    cancelled and history writers closed at the end."""
+    windows: list[MainWindow] = []
+
+    def make(**options) -> MainWindow:
+        win = MainWindow(settings, **options)
+        qtbot.addWidget(win)
+        win.show()
+        windows.append(win)
+        return win
+
+    yield make
+    for win in windows:
+        for tracker in win.controller.live():
+            tracker.run.cancel()
+        qtbot.waitUntil(lambda w=win: not w.controller.live(), timeout=10000)
+        if win.recorder is not None:
+            win.recorder.close()
+
+
+@pytest.fixture
+def window(make_window):
+    return make_window()

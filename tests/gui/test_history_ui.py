@@ -3,46 +3,14 @@ re-run failed from the history (stored outputs reused), and a damaged history fi
 
 from __future__ import annotations
 
-import textwrap
-
 import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from graphdeck import NodeState, RunState
 from graphdeck.gui.app import open_store
-from graphdeck.gui.main_window import MainWindow
 from graphdeck.store import RunStore, StoredRunView
 from guisupport import load, run_and_wait
-
-PIPELINE = """
-from graphdeck import graphify, tool
-
-calls = []
-
-@tool(outputs=["v"])
-async def step(name: str, x: int):
-    calls.append(name)
-    if x == {broken}:
-        raise ValueError(f"step {{name}} cannot take {{x}}")
-    return {{"v": x + 1}}
-
-@tool(outputs=["v"])
-async def merge(xs: list):
-    calls.append("merge")
-    return {{"v": sum(xs)}}
-
-@graphify(name="pipeline", outputs=["v"])
-def pipeline(start=0):
-    a = step(name="a", x=start)
-    b = step(name="b", x=a.v)
-    c = step(name="c", x=b.v)
-    d = step(name="d", x=a.v)
-    return {{"v": merge(xs=[c.v, d.v]).v}}
-"""
-
-
-def write(path, broken=-1) -> None:
-    path.write_text(textwrap.dedent(PIPELINE.format(broken=broken)))
+from guisupport import write_pipeline as write
 
 
 @pytest.fixture
@@ -51,35 +19,24 @@ def store(tmp_path):
 
 
 @pytest.fixture
-def history_window(qtbot, gui_loop, settings, store):
-    win = MainWindow(settings, store=store)
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    for tracker in win.controller.live():
-        tracker.run.cancel()
-    qtbot.waitUntil(lambda: not win.controller.live(), timeout=10000)
-    win.recorder.close()
+def history_window(make_window, store):
+    return make_window(store=store)
 
 
 @pytest.fixture
-def tomorrow(qtbot, settings, store):
+def tomorrow(make_window, store):
     """Another window on the same history: the user comes back the next day."""
-    windows = []
+    return lambda: make_window(store=store)
 
-    def make() -> MainWindow:
-        win = MainWindow(settings, store=store)
-        qtbot.addWidget(win)
-        win.show()
-        windows.append(win)
-        return win
 
-    yield make
-    for win in windows:
-        for tracker in win.controller.live():
-            tracker.run.cancel()
-        qtbot.waitUntil(lambda w=win: not w.controller.live(), timeout=10000)
-        win.recorder.close()
+@pytest.fixture
+def failed_then_fixed(qtbot, history_window, tomorrow, tmp_path):
+    """A run that failed (step c), its file fixed since, and a new window: (run id, window)."""
+    path = tmp_path / "pipeline.py"
+    write(path, broken=2)
+    run_id = finish_first_run(qtbot, history_window, path)
+    write(path)
+    return run_id, tomorrow()
 
 
 def showing_stored(win) -> bool:
@@ -153,14 +110,8 @@ def test_a_stored_run_opens_read_only_with_its_graph_timeline_and_results(
     assert "ValueError: step c cannot take 2" in text and "Traceback" in text
 
 
-def test_rerun_failed_from_history_reuses_stored_outputs(
-    qtbot, history_window, tomorrow, tmp_path
-) -> None:
-    path = tmp_path / "pipeline.py"
-    write(path, broken=2)
-    run_id = finish_first_run(qtbot, history_window, path)
-    write(path)  # the fix
-    win = tomorrow()
+def test_rerun_failed_from_history_reuses_stored_outputs(qtbot, failed_then_fixed) -> None:
+    run_id, win = failed_then_fixed
     win.open_stored_run(run_id)
     qtbot.waitUntil(lambda: showing_stored(win), timeout=5000)
 
@@ -182,14 +133,8 @@ def test_rerun_failed_from_history_reuses_stored_outputs(
     assert calls == ["c", "merge"]  # a, b and d kept their stored outputs
 
 
-def test_run_again_from_history_starts_a_fresh_run(
-    qtbot, history_window, tomorrow, tmp_path
-) -> None:
-    path = tmp_path / "pipeline.py"
-    write(path, broken=2)
-    run_id = finish_first_run(qtbot, history_window, path)
-    write(path)
-    win = tomorrow()
+def test_run_again_from_history_starts_a_fresh_run(qtbot, failed_then_fixed) -> None:
+    run_id, win = failed_then_fixed
     win.open_stored_run(run_id)
     qtbot.waitUntil(lambda: showing_stored(win), timeout=5000)
     win.run_again_action.trigger()
@@ -204,15 +149,13 @@ def test_run_again_from_history_starts_a_fresh_run(
 
 
 def test_a_damaged_history_file_leaves_the_app_usable_and_says_why(
-    qtbot, gui_loop, settings, tmp_path
+    qtbot, make_window, tmp_path
 ) -> None:
     bad = tmp_path / "bad.sqlite3"
     bad.write_bytes(b"not sqlite at all " * 100)
     store, problem = open_store(str(bad))
     assert store is None and "damaged" in problem
-    win = MainWindow(settings, store=store, store_problem=problem)
-    qtbot.addWidget(win)
-    win.show()
+    win = make_window(store=store, store_problem=problem)
     assert win.history.problem.isVisible() and "damaged" in win.history.problem.text()
     path = tmp_path / "pipeline.py"
     write(path)

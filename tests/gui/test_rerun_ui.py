@@ -3,42 +3,11 @@ re-execute (upstream outputs reused), and a re-run after editing the file uses n
 
 from __future__ import annotations
 
-import textwrap
-
 from PySide6.QtWidgets import QMessageBox
 
 from graphdeck import NodeState, RunState
 from guisupport import load, run_and_wait
-
-PIPELINE = """
-from graphdeck import graphify, tool
-
-calls = []
-
-@tool(outputs=["v"])
-async def step(name: str, x: int):
-    calls.append(name)
-    if x == {broken}:
-        raise ValueError(f"step {{name}} cannot take {{x}}")
-    return {{"v": x + {add}}}
-
-@tool(outputs=["v"])
-async def merge(xs: list):
-    calls.append("merge")
-    return {{"v": sum(xs)}}
-
-@graphify(name="pipeline", outputs=["v"])
-def pipeline(start=0):
-    a = step(name="a", x=start)
-    b = step(name="b", x=a.v)
-    c = step(name="c", x=b.v)
-    d = step(name="d", x=a.v)
-    return {{"v": merge(xs=[c.v, d.v]).v}}
-"""
-
-
-def write(path, broken=-1, add=1) -> None:
-    path.write_text(textwrap.dedent(PIPELINE.format(broken=broken, add=add)))
+from guisupport import write_pipeline as write
 
 
 def calls(window) -> list:
