@@ -9,7 +9,7 @@ objects per node, and objects per node are what a 100k-node run pays for (DESIGN
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import ItemsView, Iterator, KeysView, Mapping, ValuesView
+from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ._states import NodeState
@@ -180,6 +180,14 @@ class Node:
 
     def __repr__(self) -> str:
         return f"<Node {self.id} {self.tool.name} {self.state.value}>"
+
+
+def count_states(nodes: Iterable[Node]) -> dict[NodeState, int]:
+    """How many of `nodes` are in each state (every state present, zeros included)."""
+    result = dict.fromkeys(NodeState, 0)
+    for node in nodes:
+        result[node.state] += 1
+    return result
 
 
 class NodeHandle:

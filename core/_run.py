@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from . import _context
 from ._eventlog import EventLog
-from ._graph import Node, NodeKind, TaskGraph, collect_refs, resolve_refs
+from ._graph import Node, NodeKind, TaskGraph, collect_refs, count_states, resolve_refs
 from ._scheduler import Scheduler, report_internal_error
 from ._states import UNSUCCESSFUL_NODE_STATES, NodeState, RunState
 from .errors import NodeCancelled, RunCancelled, RunError, RunFailed, RunTimedOut
@@ -123,10 +123,7 @@ class Run:
 
     def counts(self) -> dict[NodeState, int]:
         """How many nodes are in each state (every state present, zeros included)."""
-        result = dict.fromkeys(NodeState, 0)
-        for node in self.graph._nodes.values():
-            result[node.state] += 1
-        return result
+        return count_states(self.graph._nodes.values())
 
     # -- events -----------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
-from .._graph import Attempt, Node, NodeKind, Ref, TaskGraph
+from .._graph import Attempt, Node, NodeKind, Ref, TaskGraph, count_states
 from .._run import Occupancy
 from .._states import NodeState
 from ..events import (
@@ -116,10 +116,7 @@ class StoredRunView:
         return self._events[index:]
 
     def counts(self) -> dict[NodeState, int]:
-        result = dict.fromkeys(NodeState, 0)
-        for node in self.graph._nodes.values():
-            result[node.state] += 1
-        return result
+        return count_states(self.graph._nodes.values())
 
 
 def _error(text: str | None, traceback: str | None = None) -> StoredError | None:
