@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .store import FORMATS, RunStore, StoredRun, chrome_trace, run_document
+from .store import FORMATS, RunStore, chrome_trace, load_with_children, run_document
 
 STATES = ("pending", "running", "succeeded", "failed", "cancelled", "interrupted")
 
@@ -84,18 +84,6 @@ def cmd_history(args: argparse.Namespace) -> int:
             f"{r.graph}{where}"
         )
     return 0
-
-
-def load_with_children(store: RunStore, run_id: str) -> tuple[StoredRun, list[StoredRun]]:
-    """The run and every run nested under it (depth first)."""
-    run = store.load(run_id)
-    descendants: list[StoredRun] = []
-    pending = list(run.children)
-    while pending:
-        child = store.load(pending.pop(0))
-        descendants.append(child)
-        pending[:0] = child.children
-    return run, descendants
 
 
 def cmd_export(args: argparse.Namespace) -> int:

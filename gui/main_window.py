@@ -52,6 +52,7 @@ from graphdeck.store import (
     RunStore,
     StoredRunView,
     StoreError,
+    load_with_children,
     restorable_outputs,
     restore,
 )
@@ -588,12 +589,17 @@ class MainWindow(QMainWindow):
         if known is None:
             self.statusBar().showMessage(f"loading run {run_id} …")
             try:
-                stored = await asyncio.to_thread(self.store.load, run_id)
+                family = await asyncio.to_thread(load_with_children, self.store, run_id)
             except (StoreError, LookupError) as exc:
                 self.statusBar().showMessage(f"cannot open run {run_id}: {exc}", 8000)
                 return None
             self.statusBar().clearMessage()
-            known = self.controller.track(StoredRunView(stored))
+            run, children = family
+            known = self.controller.track(StoredRunView(run))
+            depths = {run.id: 0}
+            for child in children:  # nested agents, listed under their parent as when live
+                depths[child.id] = depths.get(child.summary.parent_id or "", 0) + 1
+                self.controller.track(StoredRunView(child), depths[child.id])
         self.runs_list.setCurrentRow(self.controller.trackers.index(known))
         return known
 

@@ -18,7 +18,15 @@ from ._recorder import INTERRUPTED, WRITE_INTERVAL_S, Recorder
 from ._replay import StoredError, StoredRunView, StoredState
 from ._restore import restorable_outputs, restore
 from ._schema import SCHEMA_VERSION
-from ._store import KEEP_RUNS, RunStore, RunSummary, StoredAttempt, StoredNode, StoredRun
+from ._store import (
+    KEEP_RUNS,
+    RunStore,
+    RunSummary,
+    StoredAttempt,
+    StoredNode,
+    StoredRun,
+    load_with_children,
+)
 
 __all__ = [
     "FORMATS",
@@ -39,6 +47,7 @@ __all__ = [
     "StoredState",
     "chrome_trace",
     "default_store_path",
+    "load_with_children",
     "restorable_outputs",
     "restore",
     "run_document",

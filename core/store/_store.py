@@ -378,3 +378,15 @@ def _load(conn: sqlite3.Connection, run_id: str) -> StoredRun:
         occupancy,
         children,
     )
+
+
+def load_with_children(store: RunStore, run_id: str) -> tuple[StoredRun, list[StoredRun]]:
+    """The run and every run nested under it (depth first, parents before children)."""
+    run = store.load(run_id)
+    descendants: list[StoredRun] = []
+    pending = list(run.children)
+    while pending:
+        child = store.load(pending.pop(0))
+        descendants.append(child)
+        pending[:0] = child.children
+    return run, descendants

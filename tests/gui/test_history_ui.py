@@ -3,10 +3,13 @@ re-run failed from the history (stored outputs reused), and a damaged history fi
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from graphdeck import NodeState, RunState
+from graphdeck.cli import main
 from graphdeck.gui.app import open_store
 from graphdeck.store import RunStore, StoredRunView
 from guisupport import load, run_and_wait
@@ -161,3 +164,25 @@ def test_a_damaged_history_file_leaves_the_app_usable_and_says_why(
     write(path)
     load(qtbot, win, path)
     assert run_and_wait(qtbot, win).state is RunState.SUCCEEDED  # runs, unrecorded
+
+
+@pytest.fixture
+def agent_in_history(store):
+    """A nested-agents run recorded by `graphdeck run` before the window opens."""
+    example = Path(__file__).resolve().parents[2] / "examples" / "nested_agents.py"
+    assert main(["run", str(example), "--graph", "survey", "--store", str(store.path)]) == 0
+    (summary,) = store.runs()
+    return summary.id
+
+
+def test_a_stored_agent_run_opens_with_its_child_runs_under_it(
+    qtbot, agent_in_history, make_window, store
+) -> None:
+    win = make_window(store=store)
+    win.open_stored_run(agent_in_history)
+    qtbot.waitUntil(lambda: showing_stored(win), timeout=5000)
+    rows = [win.runs_list.item(i).text() for i in range(win.runs_list.count())]
+    assert rows[0].startswith("survey") and "(history)" in rows[0]
+    assert len(rows) == 4 and all(row.startswith("    ↳ research") for row in rows[1:])
+    child = win.controller.trackers[1]
+    assert child.run.nodes and all(n.state is NodeState.SUCCEEDED for n in child.run.nodes.values())
