@@ -55,6 +55,9 @@ class StoredError(Exception):
         super().__init__(text)
         self.stored_traceback = traceback
 
+    def __repr__(self) -> str:  # already "Type: message", as the live error's repr reads
+        return str(self)
+
 
 class _StoredTool:
     """Stands in for the tool of a stored node: its name is all that is known."""
