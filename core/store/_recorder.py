@@ -69,9 +69,8 @@ class Recorder:
 
     def record(self, run: Run, *, file: str | Path | None = None) -> None:
         """Record `run` from its first event on (call it right after `start()`)."""
-        with self._lock:
+        with self._lock:  # picked up by the next pass (never sooner: the run has begun)
             self._new.append(RunCursor(run, None if file is None else str(file)))
-        self._wake.set()
 
     def flush(self, timeout: float | None = 10.0) -> bool:
         """Block until everything recorded so far is written; False on timeout."""
