@@ -190,8 +190,12 @@ class HistoryPanel(QWidget):
         if self.store is None:
             self.model.set_runs([])
             return None
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no loop (the app is closing): the next refresh will do
+            return None
         self._generation += 1
-        self._query = asyncio.get_event_loop().create_task(
+        self._query = loop.create_task(
             self._load(self.store, self._generation, self.filters())
         )
         return self._query

@@ -689,7 +689,7 @@ class MainWindow(QMainWindow):
             item.setText(f"{indent}{run.name}  {run.id[:6]}  —  {run.state.value}{where}")
             item.setForeground(QColor(run_colour(run.state)))
         self.cancel_action.setEnabled(self.current is not None and not self.current.run.done)
-        if self.store is not None:
+        if self.store is not None and not self._closing and self.isVisible():
             self._history_refresh.start()  # a run started or ended: list it once written
 
     def _on_runs_list_row_changed(self, row: int) -> None:
@@ -788,6 +788,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("window-state", self.saveState())
         self.settings.sync()
+        self._history_refresh.stop()
         if self.recorder is not None:
             self.recorder.close()  # writes what is left (~200 ms of events at most)
         event.accept()

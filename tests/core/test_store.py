@@ -375,3 +375,34 @@ async def test_rerun_from_history_recomputes_a_node_whose_inputs_changed(store) 
     graph = squares.build(n=3)  # combine now reads three squares
     restored = restorable_outputs(stored, graph)
     assert sorted(restored) == ["square_0", "square_1"]
+
+
+def test_an_older_file_is_migrated_in_place_keeping_its_runs(tmp_path, monkeypatch) -> None:
+    from graphdeck.store import _schema
+
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as conn:
+        _schema.migrate(conn)  # a file at today's version…
+        conn.execute("INSERT INTO runs (id, graph, state) VALUES ('r1', 'g', 'succeeded')")
+    # …opened by a graphdeck whose schema has moved on by one version
+    upgrade = "ALTER TABLE runs ADD COLUMN label TEXT; UPDATE runs SET label = 'migrated'"
+    monkeypatch.setattr(_schema, "MIGRATIONS", (*_schema.MIGRATIONS, upgrade))
+    monkeypatch.setattr(_schema, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    store = RunStore(path)
+    assert [r.id for r in store.runs()] == ["r1"]
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
+        assert conn.execute("SELECT label FROM runs").fetchone()[0] == "migrated"
+
+
+def test_a_failed_migration_leaves_the_file_as_it_was(tmp_path, monkeypatch) -> None:
+    from graphdeck.store import _schema
+
+    path = tmp_path / "old.sqlite3"
+    RunStore(path)
+    monkeypatch.setattr(_schema, "MIGRATIONS", (*_schema.MIGRATIONS, "ALTER TABLE nope ADD x"))
+    monkeypatch.setattr(_schema, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    with pytest.raises(StoreError, match="no such table"):
+        RunStore(path)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION

@@ -3,6 +3,7 @@ re-run failed from the history (stored outputs reused), and a damaged history fi
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -151,15 +152,30 @@ def test_run_again_from_history_starts_a_fresh_run(qtbot, failed_then_fixed) -> 
     assert win.document.tools["step"].fn.__globals__["calls"].count("a") == 1
 
 
-def test_a_damaged_history_file_leaves_the_app_usable_and_says_why(
-    qtbot, make_window, tmp_path
-) -> None:
+@pytest.fixture(params=["damaged", "locked"])
+def unusable_history(request, tmp_path):
+    """A history file the app cannot use, and the word its message must contain."""
     bad = tmp_path / "bad.sqlite3"
-    bad.write_bytes(b"not sqlite at all " * 100)
+    if request.param == "damaged":
+        bad.write_bytes(b"not sqlite at all " * 100)
+        yield bad, "damaged"
+        return
+    holder = sqlite3.connect(bad, isolation_level=None)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN EXCLUSIVE")  # another process is writing to it
+    yield bad, "locked"
+    holder.execute("ROLLBACK")
+    holder.close()
+
+
+def test_an_unusable_history_file_leaves_the_app_usable_and_says_why(
+    qtbot, unusable_history, make_window, tmp_path
+) -> None:
+    bad, word = unusable_history
     store, problem = open_store(str(bad))
-    assert store is None and "damaged" in problem
+    assert store is None and word in problem
     win = make_window(store=store, store_problem=problem)
-    assert win.history.problem.isVisible() and "damaged" in win.history.problem.text()
+    assert win.history.problem.isVisible() and word in win.history.problem.text()
     path = tmp_path / "pipeline.py"
     write(path)
     load(qtbot, win, path)
