@@ -51,7 +51,7 @@ def encode_mapping(values: dict[str, Any] | None) -> tuple[str | None, bool]:
     if _plain(values):
         return dumps(values), True
     encoded = {
-        key: value if _plain(value) else _marked_repr(value) for key, value in values.items()
+        str(key): value if _plain(value) else _marked_repr(value) for key, value in values.items()
     }
     return dumps(encoded), False
 

@@ -8,13 +8,14 @@ at most the last interval of events, and a slow disk slows the history, never th
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ._db import connect, describe_database_error
+from ._db import BUSY_TIMEOUT_S, connect, describe_database_error
 from ._rows import (
     ATTEMPT_SQL,
     HEARTBEAT_SQL,
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
     from .._run import Run
 
 WRITE_INTERVAL_S = 0.2
+#: how long `close()` waits for the last writes
+CLOSE_TIMEOUT_S = 10.0
 #: share of wall time the writer may spend reading logs while a run is live. The writer
 #: shares the GIL with the event loop, so its CPU time is the run's slowdown; a run that
 #: emits events faster than this budget allows is written with some delay, and in full
@@ -40,6 +43,7 @@ WRITE_INTERVAL_S = 0.2
 LIVE_BUDGET_SHARE = 0.05
 _CHUNK_ROWS = 250  # log rows read between two pauses (~1 ms of work)
 INTERRUPTED = "interrupted"
+_log = logging.getLogger("graphdeck.store")
 
 
 class Recorder:
@@ -53,7 +57,9 @@ class Recorder:
     def __init__(self, path: Path, *, interval: float = WRITE_INTERVAL_S) -> None:
         self.path = path
         self.interval = interval
+        #: what went wrong last, for the user (None: all is being written)
         self.problem: str | None = None
+        self._db_problem: str | None = None  # the part of it a later write can clear
         self._conn = connect(path)
         self._cursors: list[RunCursor] = []
         self._new: list[RunCursor] = []
@@ -80,14 +86,18 @@ class Recorder:
             self._wake.set()
             return self._done_pass.wait_for(lambda: self._completed >= wanted, timeout)
 
-    def close(self) -> None:
-        """Write what is left, mark runs that did not finish as interrupted, stop."""
+    def close(self, timeout: float = CLOSE_TIMEOUT_S) -> bool:
+        """Write what is left, mark runs that did not finish as interrupted, stop. Gives
+        up after `timeout` seconds (a database locked for good must not keep the app from
+        exiting). Returns whether everything was written."""
         if self._closing:
-            return
-        self.flush(timeout=None if self._thread.is_alive() else 0)
+            return False
+        written = self._thread.is_alive() and self.flush(timeout)
         self._closing = True
         self._wake.set()
-        self._thread.join()
+        self._thread.join(BUSY_TIMEOUT_S + 1.0)
+        if self._thread.is_alive():
+            return False  # stuck waiting for a lock: the connection is still its
         unfinished = [c.run_id for c in self._cursors if (run := c.run) and not run.done]
         try:
             with transaction(self._conn):
@@ -97,7 +107,9 @@ class Recorder:
                 )
         except sqlite3.Error as exc:
             self.problem = describe_database_error(self.path, exc)
+            written = False
         self._conn.close()
+        return written
 
     # -- the writer thread ------------------------------------------------------------
 
@@ -109,12 +121,10 @@ class Recorder:
             began = time.perf_counter()
             with self._done_pass:
                 covering = self._requested
-            drain = covering > self._completed
-            while not self._write_pass(drain) and drain:
-                pass
-            with self._done_pass:
-                self._completed = covering
-                self._done_pass.notify_all()
+            if self._write_pass(drain=covering > self._completed):
+                with self._done_pass:
+                    self._completed = covering
+                    self._done_pass.notify_all()
             spent = time.perf_counter() - began
 
     def _write_pass(self, drain: bool) -> bool:
@@ -132,20 +142,25 @@ class Recorder:
             run = cursor.run
             if run is None:
                 continue  # finished, written, and gone
-            kept.append(cursor)
             end = run._log.complete
-            while cursor.index < end:
-                throttled = not (drain or run.done)
-                began = time.perf_counter()
-                if throttled and began >= pass_ends:
-                    break
-                stop = min(end, cursor.index + _CHUNK_ROWS)
-                batch.extend(cursor, run, cursor.index, stop)
-                cursor.index = stop
-                if throttled:  # pause so that reading takes LIVE_BUDGET_SHARE of the time
-                    now = time.perf_counter()
-                    pause = (now - began) * (1 / LIVE_BUDGET_SHARE - 1)
-                    time.sleep(max(0.0, min(pause, pass_ends - now)))
+            try:
+                while cursor.index < end:
+                    throttled = not (drain or run.done)
+                    began = time.perf_counter()
+                    if throttled and began >= pass_ends:
+                        break
+                    stop = min(end, cursor.index + _CHUNK_ROWS)
+                    batch.extend(cursor, run, cursor.index, stop)
+                    cursor.index = stop
+                    if throttled:  # pause: reading takes LIVE_BUDGET_SHARE of the time
+                        now = time.perf_counter()
+                        pause = (now - began) * (1 / LIVE_BUDGET_SHARE - 1)
+                        time.sleep(max(0.0, min(pause, pass_ends - now)))
+            except Exception as exc:  # a bug here must cost this run's record, nothing more
+                _log.exception("recording run %s failed; it is no longer recorded", run.id)
+                self.problem = f"recording run {run.id} failed ({exc!r}); it is no longer recorded"
+                continue
+            kept.append(cursor)
             complete &= cursor.index >= end
             if not run.done:
                 live.append(run.id)
@@ -164,10 +179,11 @@ class Recorder:
                     _write(self._conn, pending)
                 self._conn.executemany(HEARTBEAT_SQL, [(now, run_id) for run_id in live])
         except sqlite3.Error as exc:
-            self.problem = describe_database_error(self.path, exc)
+            self.problem = self._db_problem = describe_database_error(self.path, exc)
             return False
         self._backlog.clear()
-        self.problem = None
+        if self.problem is self._db_problem:  # the database is fine again
+            self.problem = self._db_problem = None
         return complete
 
 

@@ -406,3 +406,43 @@ def test_a_failed_migration_leaves_the_file_as_it_was(tmp_path, monkeypatch) -> 
         RunStore(path)
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+async def test_a_writer_bug_costs_that_runs_record_only_and_never_hangs(store, monkeypatch) -> None:
+    from graphdeck.store import _rows
+
+    original = _rows.Batch.extend
+
+    def broken_for_squares(self, cursor, run, index, end):
+        if run.name == "squares":
+            raise RuntimeError("bug in the writer")
+        return original(self, cursor, run, index, end)
+
+    monkeypatch.setattr(_rows.Batch, "extend", broken_for_squares)
+    recorder = store.recorder()
+    doomed, fine = start(squares, {"n": 2}), start(retrying)
+    recorder.record(doomed)
+    recorder.record(fine)
+    await doomed.result()
+    await fine.result()
+    assert recorder.flush()
+    assert "bug in the writer" in recorder.problem
+    assert recorder.close()
+    assert [r.graph for r in store.runs()] == ["retrying"]
+
+
+async def test_close_gives_up_on_a_database_locked_for_good(store) -> None:
+    recorder = Recorder(store.path, interval=0.05)
+    blocker = sqlite3.connect(store.path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        handle = start(squares, {"n": 2})
+        recorder.record(handle)
+        await handle.result()
+        began = time.monotonic()
+        assert recorder.close(timeout=1) is False
+        assert time.monotonic() - began < 8  # the timeout plus one busy wait at most
+        assert "locked" in recorder.problem
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
