@@ -36,7 +36,7 @@ class Builder:
 
     def add_call(self, tool: Tool, inputs: dict[str, Any]) -> NodeHandle:
         node = self.graph.add_node(self._new_id(tool.name), tool, inputs, group=self.group)
-        return NodeHandle(node)
+        return tool.handle_type(node)
 
     def add_map(self, tool: Tool, inputs: dict[str, Any]) -> NodeHandle:
         node_id = self._new_id(f"{tool.name}.map")

@@ -108,7 +108,7 @@ class Scheduler:
             node.started_at = node.finished_at = None
             node.outputs = None
             node._cancel_requested = False
-            if node.has_refs:
+            if node.upstream:
                 node.resolved_inputs = None
             self.unfinished += 1
         node.state = state
@@ -134,10 +134,10 @@ class Scheduler:
         if self.stopping:
             return
         resolved = None
-        if node._override is not None:  # inputs edited for this re-run
+        if node._rare is not None and node._override is not None:  # edited for this re-run
             resolved, node._override = node._override, None
             node.resolved_inputs = resolved
-        elif node.has_refs:
+        elif node.upstream:
             try:
                 resolved = resolve_refs(node.declared_inputs, self.run.nodes)
             except KeyError as exc:

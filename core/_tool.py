@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, overload
 
 from . import _context
+from ._graph import handle_type
 from .errors import GraphBuildError, ToolOutputError
 
 if TYPE_CHECKING:
@@ -74,6 +75,7 @@ class Tool:
         self.fn = fn
         self.name: str = name or fn.__name__
         self.outputs: tuple[str, ...] | None = tuple(outputs) if outputs is not None else None
+        self.handle_type = handle_type(self.outputs)  # what a graphify builder's call returns
         self.timeout = timeout
         self.retries = retries
         self.backoff = backoff
