@@ -54,7 +54,9 @@ class RunTracker:
         self._free_lanes: list[int] = []
         self.lanes = 0
         self.added_nodes = 0
-        self.started_wall = time.time()
+        # Occupancy times are seconds from here: the run's start (a stored run started
+        # long ago), or now for a run about to start.
+        self.started_wall = run.started_at or time.time()
         self.finished = False
 
     def poll(self) -> bool:

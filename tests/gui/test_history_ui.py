@@ -107,6 +107,9 @@ def test_a_stored_run_opens_read_only_with_its_graph_timeline_and_results(
     assert win.current.counts[NodeState.FAILED] == 1
     assert win.current.counts[NodeState.SKIPPED] == 1
     assert {bar[0] for bar in win.current.bars} == {"step_0", "step_1", "step_2", "step_3"}
+    duration = view.finished_at - view.started_at
+    assert win.current.occupancy_times
+    assert all(0 <= t <= duration for t in win.current.occupancy_times)
     assert not win.graph_view.rerun_allowed and not win.inspector.rerun_allowed  # read-only
     assert win.rerun_failed_action.isEnabled() and win.run_again_action.isEnabled()
     win.inspector.show_node(view.nodes["step_2"])
