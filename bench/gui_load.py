@@ -1,6 +1,8 @@
 """The monitor under load: a 10,000-node fan-out at cap 64, shown live, versus headless.
 
     python bench/gui_load.py            # offscreen; best of --repeat runs
+    python bench/gui_load.py --history  # the same with the run history recording (as the
+                                        # app does by default), into a temporary file
 
 Reports, measured in this one process run:
 - the run's wall time with the window showing it, and the same run headless (ratio);
@@ -20,6 +22,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -74,7 +77,7 @@ def startup_seconds() -> tuple[float, float]:
     return time.perf_counter() - began, float(out.strip().splitlines()[-1])
 
 
-def gui_runs(repeat: int) -> dict[str, float]:
+def gui_runs(repeat: int, history: Path | None) -> dict[str, float]:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
@@ -85,7 +88,9 @@ def gui_runs(repeat: int) -> dict[str, float]:
     loop = GraphdeckEventLoop(app)
     asyncio.set_event_loop(loop)
     settings = QSettings(str(ROOT / "bench" / ".gui_load.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(settings)
+    from graphdeck.store import RunStore
+
+    window = MainWindow(settings, store=RunStore(history) if history else None)
     window.resize(1400, 860)
     window.show()
     figures: dict[str, float] = {"rss_before_mb": rss_mb()}
@@ -149,11 +154,14 @@ def gui_runs(repeat: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--history", action="store_true", help="record the runs (SQLite)")
     args = parser.parse_args()
     headless = headless_seconds(args.repeat)
-    gui = gui_runs(args.repeat)
+    with tempfile.TemporaryDirectory() as tmp:
+        gui = gui_runs(args.repeat, Path(tmp) / "history.sqlite3" if args.history else None)
     total, in_python = startup_seconds()
-    print(f"10,000-node fan-out at cap {CAP} (best of {args.repeat}):")
+    recording = ", recorded in the run history" if args.history else ""
+    print(f"10,000-node fan-out at cap {CAP} (best of {args.repeat}{recording}):")
     print(f"  headless run            {headless:8.3f} s")
     ratio = gui["gui_run_s"] / headless
     print(f"  run with window shown   {gui['gui_run_s']:8.3f} s   ratio {ratio:.2f}")
