@@ -1,7 +1,8 @@
 """Node and run states, and the one table of legal node transitions.
 
-Every state change of a node goes through `check_transition`, so an impossible change is
-caught where it happens instead of showing up later as a wrong count in the monitor.
+Every state change of a node goes through `Scheduler.set_state`, which checks it against
+`_TRANSITIONS`: an impossible change is caught where it happens instead of showing up
+later as a wrong count in the monitor.
 """
 
 from __future__ import annotations
@@ -81,9 +82,3 @@ UNSUCCESSFUL_NODE_STATES = TERMINAL_NODE_STATES - {NodeState.SUCCEEDED}
 
 class IllegalTransition(RuntimeError):
     """A node was asked to make a state change the transition table forbids (a bug)."""
-
-
-def check_transition(node_id: str, old: NodeState, new: NodeState) -> None:
-    """Raise `IllegalTransition` unless `old -> new` is in the table."""
-    if new not in _TRANSITIONS[old]:
-        raise IllegalTransition(f"node {node_id!r}: illegal transition {old.value} -> {new.value}")

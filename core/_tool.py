@@ -11,7 +11,6 @@ import contextvars
 import functools
 import importlib
 import inspect
-import itertools
 import sys
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -96,7 +95,6 @@ class Tool:
             for p in params
             if p.default is p.empty and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
         )
-        self._counter = itertools.count()
         functools.update_wrapper(self, fn)
 
     def __repr__(self) -> str:
@@ -168,9 +166,6 @@ class Tool:
             f"tool {self.name!r} returned {type(result).__name__}, but it declares "
             f"{len(declared)} outputs {list(declared)}: return a dict with those keys"
         )
-
-    def next_id(self) -> int:
-        return next(self._counter)
 
     # -- execution --------------------------------------------------------------------------
 

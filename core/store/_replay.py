@@ -74,7 +74,6 @@ class _StoredTool:
 class StoredRunView:
     """Quacks like a finished `Run` for the monitor's views; `stored` is the source."""
 
-    read_only = True
     children: tuple = ()
     is_agent = False
 

@@ -142,7 +142,6 @@ class Batch:
         self.messages: list[tuple[Any, ...]] = []
         self.occupancy: list[tuple[Any, ...]] = []
         self.children: list[tuple[Run, str]] = []  # child runs to follow (run, parent id)
-        self.rows = 0  # log rows read into it
 
     def __bool__(self) -> bool:
         return bool(
@@ -159,7 +158,6 @@ class Batch:
         """Read log rows `index` to `end` of `run` (raw columns: no event objects)."""
         run_id = run.id
         kinds, times, nodes, ints, payloads = run._log.columns(index, end)
-        self.rows += end - index
         for kind, t, node, packed, payload in zip(kinds, times, nodes, ints, payloads, strict=True):
             if kind == STATE:
                 state, attempt = unpack_state(packed)
