@@ -195,9 +195,7 @@ class HistoryPanel(QWidget):
         except RuntimeError:  # no loop (the app is closing): the next refresh will do
             return None
         self._generation += 1
-        self._query = loop.create_task(
-            self._load(self.store, self._generation, self.filters())
-        )
+        self._query = loop.create_task(self._load(self.store, self._generation, self.filters()))
         return self._query
 
     async def _load(self, store: RunStore, generation: int, filters: dict[str, Any]) -> None:

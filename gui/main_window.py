@@ -588,18 +588,17 @@ class MainWindow(QMainWindow):
         known = next((t for t in self.controller.trackers if t.run.id == run_id), None)
         if known is None:
             self.statusBar().showMessage(f"loading run {run_id} …")
-            try:
-                family = await asyncio.to_thread(load_with_children, self.store, run_id)
+            try:  # reading and rebuilding a big run takes a while: not on the GUI thread
+                views = await asyncio.to_thread(_load_views, self.store, run_id)
             except (StoreError, LookupError) as exc:
                 self.statusBar().showMessage(f"cannot open run {run_id}: {exc}", 8000)
                 return None
             self.statusBar().clearMessage()
-            run, children = family
-            known = self.controller.track(StoredRunView(run))
-            depths = {run.id: 0}
-            for child in children:  # nested agents, listed under their parent as when live
-                depths[child.id] = depths.get(child.summary.parent_id or "", 0) + 1
-                self.controller.track(StoredRunView(child), depths[child.id])
+            known = self.controller.track(views[0])
+            depths = {views[0].id: 0}
+            for child in views[1:]:  # nested agents, listed under their parent as when live
+                depths[child.id] = depths.get(child.stored.summary.parent_id or "", 0) + 1
+                self.controller.track(child, depths[child.id])
         self.runs_list.setCurrentRow(self.controller.trackers.index(known))
         return known
 
@@ -824,3 +823,9 @@ class MainWindow(QMainWindow):
         else:  # first start: the graph gets most of the width
             docks = [self.findChild(QDockWidget, n) for n in ("dock-controls", "dock-details")]
             self.resizeDocks(docks, [300, 460], Qt.Orientation.Horizontal)
+
+
+def _load_views(store: RunStore, run_id: str) -> list[StoredRunView]:
+    """A stored run and its child runs (depth first), ready to show."""
+    run, children = load_with_children(store, run_id)
+    return [StoredRunView(each) for each in (run, *children)]

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from ._db import BUSY_TIMEOUT_S, connect, describe_database_error
 from ._rows import (
     ATTEMPT_SQL,
+    COUNTS_SQL,
     HEARTBEAT_SQL,
     MESSAGE_SQL,
     NEW_ATTEMPT_SQL,
@@ -195,3 +196,4 @@ def _write(conn: sqlite3.Connection, batch: Batch) -> None:
     conn.executemany(ATTEMPT_SQL, batch.attempt_updates.values())
     conn.executemany(MESSAGE_SQL, batch.messages)
     conn.executemany(OCCUPANCY_SQL, batch.occupancy)
+    conn.executemany(COUNTS_SQL, [{"id": run_id} for run_id in batch.finished])

@@ -14,7 +14,7 @@ import weakref
 from typing import TYPE_CHECKING, Any
 
 from .._eventlog import ADDED, OUTPUT, STATE, ErrorAndInputs, unpack_state
-from .._states import TERMINAL_NODE_STATES, NodeState
+from .._states import TERMINAL_NODE_STATES, UNSUCCESSFUL_NODE_STATES, NodeState
 from ..events import (
     ChannelMessage,
     ChildRunStarted,
@@ -88,6 +88,14 @@ NEW_ATTEMPT_SQL = "INSERT INTO attempts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
 MESSAGE_SQL = "INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?)"
 OCCUPANCY_SQL = "INSERT INTO occupancy VALUES (?, ?, ?, ?, ?, ?)"
 HEARTBEAT_SQL = "UPDATE runs SET updated_at = ? WHERE id = ?"
+#: a finished run's node counts, kept on its row so listing the history reads no nodes
+COUNTS_SQL = f"""
+UPDATE runs SET
+    nodes = (SELECT count(*) FROM nodes WHERE run_id = :id),
+    unsuccessful = (SELECT count(*) FROM nodes WHERE run_id = :id AND state IN
+                    ({", ".join(f"'{state.value}'" for state in UNSUCCESSFUL_NODE_STATES)}))
+WHERE id = :id
+"""
 
 
 class RunCursor:
@@ -142,6 +150,7 @@ class Batch:
         self.messages: list[tuple[Any, ...]] = []
         self.occupancy: list[tuple[Any, ...]] = []
         self.children: list[tuple[Run, str]] = []  # child runs to follow (run, parent id)
+        self.finished: list[str] = []  # runs that ended in this batch (to count their nodes)
 
     def __bool__(self) -> bool:
         return bool(
@@ -200,6 +209,7 @@ class Batch:
             error, _ = describe_error(event.error)
             row[8], row[10], row[11] = event.state, event.time, error
             row[12] = encode_mapping(run.outputs)[0]
+            self.finished.append(run_id)
         elif kind is ChildRunStarted:
             child = next((c for c in run.children if c.id == event.child_run_id), None)
             if child is not None:

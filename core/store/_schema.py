@@ -27,6 +27,8 @@ CREATE TABLE runs (
     error TEXT,
     outputs TEXT,
     rounds INTEGER NOT NULL DEFAULT 0,
+    nodes INTEGER,  -- counted when the run finishes (NULL while it runs)
+    unsuccessful INTEGER,
     host TEXT,
     pid INTEGER,
     updated_at REAL

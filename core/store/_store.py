@@ -118,9 +118,9 @@ class StoredRun:
 
 _SUMMARY_SQL = """
 SELECT r.id, r.graph, r.file, r.state, r.started_at, r.finished_at, r.parent_id,
-       (SELECT count(*) FROM nodes n WHERE n.run_id = r.id),
-       (SELECT count(*) FROM nodes n WHERE n.run_id = r.id
-            AND n.state IN ('failed', 'timed_out', 'cancelled', 'skipped')),
+       coalesce(r.nodes, (SELECT count(*) FROM nodes n WHERE n.run_id = r.id)),
+       coalesce(r.unsuccessful, (SELECT count(*) FROM nodes n WHERE n.run_id = r.id
+            AND n.state IN ('failed', 'timed_out', 'cancelled', 'skipped'))),
        r.error
 FROM runs r
 """
