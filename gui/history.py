@@ -127,6 +127,10 @@ class HistoryPanel(QWidget):
         self.problem.setObjectName("history-problem")
         self.problem.setWordWrap(True)
         self.problem.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.location = QLabel("")
+        self.location.setObjectName("history-location")
+        self.location.setWordWrap(True)
+        self.location.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.model = HistoryModel()
         self.table = QTableView()
         self.table.setObjectName("history-table")
@@ -151,6 +155,7 @@ class HistoryPanel(QWidget):
         layout.addLayout(filters)
         layout.addWidget(self.table, 1)
         layout.addLayout(buttons)
+        layout.addWidget(self.location)
         self._connect_signals()
 
     def _connect_signals(self) -> None:
@@ -170,6 +175,7 @@ class HistoryPanel(QWidget):
         self.store = store
         self.problem.setText(problem or "")
         self.problem.setVisible(bool(problem))
+        self.location.setText(f"history: {store.path}" if store is not None else "")
         self.setEnabled(True)
         self.refresh()
 
@@ -208,6 +214,13 @@ class HistoryPanel(QWidget):
             return
         if generation == self._generation:  # else a newer query is on its way
             self.model.set_runs(runs)
+            filtered = any(value for key, value in filters.items() if key != "limit")
+            shown = (
+                f"{len(runs)} run(s)"
+                if runs
+                else "no runs" + (" match these filters" if filtered else " recorded yet")
+            )
+            self.location.setText(f"{shown} · history: {store.path}")
 
     def selected_row(self) -> int | None:
         rows = self.table.selectionModel().selectedRows()

@@ -80,6 +80,7 @@ def test_finished_runs_are_listed_and_filtered(qtbot, history_window, tmp_path) 
     win.history.state_filter.setCurrentText("any state")
     win.history.graph_filter.setText("nothing-like-it")
     qtbot.waitUntil(lambda: listed(win) == [], timeout=5000)
+    assert win.history.location.text().startswith("no runs match these filters")
     win.history.graph_filter.setText("pipe")
     qtbot.waitUntil(lambda: len(listed(win)) == 2, timeout=5000)
     win.history.since_check.setChecked(True)  # a week back: both are from today
