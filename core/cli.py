@@ -49,6 +49,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         try:
             return args.handler(args)
+        except BrokenPipeError:  # `graphdeck history | head`: the reader has had enough
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return EXIT_FAILED
         except (UsageError, GraphLoadError, GraphBuildError, StoreError, LookupError) as exc:
             message = exc.args[0] if isinstance(exc, LookupError) and exc.args else exc
             print(f"graphdeck: {message}", file=sys.stderr)

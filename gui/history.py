@@ -19,6 +19,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
     QTime,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import QColor
@@ -73,16 +74,16 @@ class HistoryModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole and column == 2:
             return QColor(run_colour(run.state))
         if role == Qt.ItemDataRole.ToolTipRole:
-            return "\n".join(filter(None, [run.file, run.error]))
+            started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run.started_at or 0))
+            return "\n".join(filter(None, [started, run.file, run.error]))
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         if column == 0:
             started = run.started_at
-            return (
-                "-"
-                if started is None
-                else time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(started))
-            )
+            if started is None:
+                return "-"
+            today = time.localtime()[:3] == time.localtime(started)[:3]
+            return time.strftime("%H:%M:%S" if today else "%b %d %H:%M", time.localtime(started))
         if column == 1:
             return run.graph
         if column == 2:
@@ -176,8 +177,8 @@ class HistoryPanel(QWidget):
         self.problem.setText(problem or "")
         self.problem.setVisible(bool(problem))
         self.location.setText(f"history: {store.path}" if store is not None else "")
-        self.setEnabled(True)
-        self.refresh()
+        # Not at once: the window is usually built before the event loop runs.
+        QTimer.singleShot(0, self.refresh)
 
     def filters(self) -> dict[str, Any]:
         state = self.state_filter.currentText()

@@ -3,6 +3,7 @@ re-run failed from the history (stored outputs reused), and a damaged history fi
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 
@@ -206,3 +207,20 @@ def test_a_stored_agent_run_opens_with_its_child_runs_under_it(
     assert len(rows) == 4 and all(row.startswith("    ↳ research") for row in rows[1:])
     child = win.controller.trackers[1]
     assert child.run.nodes and all(n.state is NodeState.SUCCEEDED for n in child.run.nodes.values())
+
+
+def test_a_window_built_before_the_loop_runs_lists_the_history_once_it_does(
+    qtbot, gui_loop, make_window, store, tmp_path
+) -> None:
+    first = make_window(store=store)
+    path = tmp_path / "pipeline.py"
+    write(path)
+    load(qtbot, first, path)
+    run_and_wait(qtbot, first)
+    assert first.recorder.flush()
+    asyncio.events._set_running_loop(None)  # as in the app: the window comes first
+    try:
+        win = make_window(store=store)
+    finally:
+        asyncio.events._set_running_loop(gui_loop)
+    qtbot.waitUntil(lambda: listed(win) == [("pipeline", "succeeded")], timeout=5000)
