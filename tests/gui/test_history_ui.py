@@ -119,24 +119,32 @@ def test_a_stored_run_opens_read_only_with_its_graph_timeline_and_results(
     assert "ValueError: step c cannot take 2" in text and "Traceback" in text
 
 
-def test_rerun_failed_from_history_reuses_stored_outputs(qtbot, failed_then_fixed) -> None:
-    run_id, win = failed_then_fixed
+def ask_from_history(qtbot, win, run_id: str, action) -> QMessageBox:
+    """Open a stored run, trigger `action` on it, and return the question it asks."""
     win.open_stored_run(run_id)
     qtbot.waitUntil(lambda: showing_stored(win), timeout=5000)
-
-    win.rerun_failed_action.trigger()
+    action.trigger()
     qtbot.waitUntil(lambda: win.findChild(QMessageBox, "confirm-rerun") is not None, timeout=5000)
-    box = win.findChild(QMessageBox, "confirm-rerun")
-    assert "2 node(s) run; 3 keep their stored outputs" in box.text()
-    assert win.graph_view.highlighted == {"step_2", "merge_0"}
     qtbot.waitUntil(lambda: not win.document.busy, timeout=5000)
-    calls = win.document.tools["step"].fn.__globals__["calls"]
-    calls.clear()
+    return win.findChild(QMessageBox, "confirm-rerun")
+
+
+def confirm_and_wait(qtbot, win, box: QMessageBox) -> None:
     box.button(QMessageBox.StandardButton.Yes).click()
     qtbot.waitUntil(
         lambda: not isinstance(win.current.run, StoredRunView) and win.current.run.done,
         timeout=10000,
     )
+
+
+def test_rerun_failed_from_history_reuses_stored_outputs(qtbot, failed_then_fixed) -> None:
+    run_id, win = failed_then_fixed
+    box = ask_from_history(qtbot, win, run_id, win.rerun_failed_action)
+    assert "2 node(s) run; 3 keep their stored outputs" in box.text()
+    assert win.graph_view.highlighted == {"step_2", "merge_0"}
+    calls = win.document.tools["step"].fn.__globals__["calls"]
+    calls.clear()
+    confirm_and_wait(qtbot, win, box)
     again = win.current.run
     assert again.state is RunState.SUCCEEDED and again.outputs == {"v": 5}
     assert calls == ["c", "merge"]  # a, b and d kept their stored outputs
@@ -144,15 +152,9 @@ def test_rerun_failed_from_history_reuses_stored_outputs(qtbot, failed_then_fixe
 
 def test_run_again_from_history_starts_a_fresh_run(qtbot, failed_then_fixed) -> None:
     run_id, win = failed_then_fixed
-    win.open_stored_run(run_id)
-    qtbot.waitUntil(lambda: showing_stored(win), timeout=5000)
-    win.run_again_action.trigger()
-    qtbot.waitUntil(lambda: win.findChild(QMessageBox, "confirm-rerun") is not None, timeout=5000)
-    win.findChild(QMessageBox, "confirm-rerun").button(QMessageBox.StandardButton.Yes).click()
-    qtbot.waitUntil(
-        lambda: not isinstance(win.current.run, StoredRunView) and win.current.run.done,
-        timeout=10000,
-    )
+    box = ask_from_history(qtbot, win, run_id, win.run_again_action)
+    assert "every node runs" in box.text()
+    confirm_and_wait(qtbot, win, box)
     assert win.current.run.state is RunState.SUCCEEDED
     assert win.document.tools["step"].fn.__globals__["calls"].count("a") == 1
 
