@@ -55,6 +55,7 @@ from graphdeck.store import (
     load_with_children,
     restorable_outputs,
     restore,
+    restored_inputs,
 )
 
 from .document import GraphDocument
@@ -613,11 +614,6 @@ class MainWindow(QMainWindow):
             return None
         stored = view.stored
         file = stored.summary.file
-        if not stored.inputs_restorable:
-            self.error_label.setText(
-                f"run {view.id}: its inputs were not stored as JSON, so it cannot run again"
-            )
-            return None
         if file is None or not await asyncio.to_thread(Path(file).is_file):
             self.error_label.setText(f"run {view.id}: its graph file {file} is not there any more")
             return None
@@ -627,17 +623,23 @@ class MainWindow(QMainWindow):
         if definition is None:
             self.error_label.setText(f"{file}: no graph named {view.name!r} any more")
             return None
-        restored: dict[str, dict] = {}
-        target: object = definition
-        inputs: dict | None = dict(stored.inputs)
+        inputs, lost = restored_inputs(stored.inputs, definition.defaults)
+        if lost:
+            self.error_label.setText(
+                f"run {view.id} cannot run again: its input(s) {', '.join(lost)} were not "
+                "plain data (JSON), so only their repr was stored"
+            )
+            return None
+        target: object = definition  # started with `inputs`; a prebuilt graph takes none
+        run_inputs: dict | None = inputs
         if failed_only and definition.kind == "graphify":
             try:
-                built = definition.build(**stored.inputs)  # type: ignore[union-attr]
+                built = definition.build(**inputs)  # type: ignore[union-attr]
             except (GraphBuildError, TypeError) as exc:
                 self.error_label.setText(self._where(exc))
                 return None
             restored = restorable_outputs(stored, built)
-            target, inputs = restore(built, restored), None
+            target, run_inputs = restore(built, restored), None
             self.graph_view.highlight(set(built._nodes) - set(restored))
             plan = f"{len(built._nodes) - len(restored)} node(s) run; {len(restored)} keep "
             plan += "their stored outputs"
@@ -649,7 +651,7 @@ class MainWindow(QMainWindow):
         return self._confirm_rerun(
             "Run from history",
             f"Start a new run of {view.name} with the inputs of run {view.id}? {plan}.",
-            lambda yes: self._start_from_history(target, inputs, options, yes),
+            lambda yes: self._start_from_history(target, run_inputs, options, yes),
         )
 
     def _start_from_history(

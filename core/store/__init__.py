@@ -16,7 +16,7 @@ from ._db import STORE_ENV, StoreError, default_store_path
 from ._export import FORMATS, chrome_trace, run_document
 from ._recorder import INTERRUPTED, WRITE_INTERVAL_S, Recorder
 from ._replay import StoredError, StoredRunView, StoredState
-from ._restore import restorable_outputs, restore
+from ._restore import restorable_outputs, restore, restored_inputs
 from ._schema import SCHEMA_VERSION
 from ._store import (
     KEEP_RUNS,
@@ -50,5 +50,6 @@ __all__ = [
     "load_with_children",
     "restorable_outputs",
     "restore",
+    "restored_inputs",
     "run_document",
 ]

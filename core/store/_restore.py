@@ -13,8 +13,24 @@ from typing import Any
 
 from .._graph import NodeKind, TaskGraph
 from .._tool import Tool, tool
-from ._encode import decode, encode_inputs
+from ._encode import REPR_KEY, decode, encode_inputs, unrestorable_keys
 from ._store import StoredRun
+
+
+def restored_inputs(
+    stored: dict[str, Any], defaults: dict[str, Any]
+) -> tuple[dict[str, Any], list[str]]:
+    """The graph inputs of a stored run, ready to run it again, and the names of those
+    that cannot be restored. An input kept only as its repr is restored when the graph's
+    default for it has that same repr (a tuple default such as `topics=("a", "b")`)."""
+    inputs = dict(stored)
+    lost = []
+    for name in sorted(unrestorable_keys(stored)):
+        if name in defaults and repr(defaults[name])[:20_000] == stored[name][REPR_KEY]:
+            inputs[name] = defaults[name]
+        else:
+            lost.append(name)
+    return inputs, lost
 
 
 def restorable_outputs(stored: StoredRun, graph: TaskGraph) -> dict[str, dict[str, Any]]:

@@ -446,3 +446,12 @@ async def test_close_gives_up_on_a_database_locked_for_good(store) -> None:
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()
+
+
+def test_inputs_kept_as_repr_are_restored_from_an_equal_default() -> None:
+    from graphdeck.store import restored_inputs
+
+    stored = {"n": 3, "topics": {"$repr": "('a', 'b')"}, "when": {"$repr": "<object at 0x1>"}}
+    inputs, lost = restored_inputs(stored, {"topics": ("a", "b"), "when": object()})
+    assert inputs["topics"] == ("a", "b") and inputs["n"] == 3
+    assert lost == ["when"]

@@ -226,3 +226,13 @@ def test_a_window_built_before_the_loop_runs_lists_the_history_once_it_does(
     finally:
         asyncio.events._set_running_loop(gui_loop)
     qtbot.waitUntil(lambda: listed(win) == [("pipeline", "succeeded")], timeout=5000)
+
+
+def test_an_agent_with_a_tuple_default_runs_again_from_history(
+    qtbot, agent_in_history, make_window, store
+) -> None:
+    win = make_window(store=store)
+    box = ask_from_history(qtbot, win, agent_in_history, win.run_again_action)
+    confirm_and_wait(qtbot, win, box)
+    assert win.current.run.state is RunState.SUCCEEDED
+    assert win.current.run.inputs["topics"] == ("graphs", "agents", "queues")
