@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .store import FORMATS, RunStore, chrome_trace, load_with_children, run_document
+from .store import FORMATS, RunStore, export_run, export_text
 
 STATES = ("pending", "running", "succeeded", "failed", "cancelled", "interrupted")
 
@@ -88,15 +88,10 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     store = RunStore(args.store)
-    run, children = load_with_children(store, args.run_id)
-    if args.format == "trace":
-        document = chrome_trace(run, children)
-    else:
-        document = run_document(run, children)
-    text = json.dumps(document, indent=None if args.format == "trace" else 2, default=repr)
+    run_id = store.resolve(args.run_id)
     if args.output:
-        Path(args.output).write_text(text + "\n")
-        print(f"graphdeck: wrote run {run.id} to {args.output}", file=sys.stderr)
+        export_run(store, run_id, args.format, Path(args.output))
+        print(f"graphdeck: wrote run {run_id} to {args.output}", file=sys.stderr)
     else:
-        sys.stdout.write(text + "\n")
+        sys.stdout.write(export_text(store, run_id, args.format))
     return 0

@@ -226,6 +226,8 @@ async def _run_and_report(
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.remove_signal_handler(signal.SIGINT)
     _report(handle, outputs, error, as_json, sys.stdout, sys.stderr)
+    if recorder is not None and sys.stderr.isatty():
+        sys.stderr.write(f"graphdeck: recorded as run {handle.id} (graphdeck export {handle.id})\n")
     if error is None:
         return EXIT_OK
     return EXIT_CANCELLED if isinstance(error, RunCancelled) else EXIT_FAILED

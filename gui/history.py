@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import (
@@ -28,17 +29,19 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDateEdit,
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
-from graphdeck.store import RunStore, RunSummary, StoreError
+from graphdeck.store import RunStore, RunSummary, StoreError, export_run
 
 from .theme import run_colour
 
@@ -46,6 +49,9 @@ Index = QModelIndex | QPersistentModelIndex
 ALL_STATES = "any state"
 STATES = ("succeeded", "failed", "cancelled", "interrupted", "running")
 LIST_LIMIT = 500
+UNFINISHED = ("pending", "running")
+TRACE_FILTER = "Chrome trace, opens in Perfetto (*.trace.json)"
+JSON_FILTER = "Run as JSON (*.json)"
 
 
 class HistoryModel(QAbstractTableModel):
@@ -123,7 +129,12 @@ class HistoryPanel(QWidget):
         self.refresh_button = QPushButton("Refresh")
         self.open_button = QPushButton("Open")
         self.open_button.setObjectName("history-open")
-        self.open_button.setEnabled(False)
+        self.export_button = QPushButton("Export…")
+        self.export_button.setToolTip("the run as JSON, or as a Chrome trace for Perfetto")
+        self.delete_button = QPushButton("Delete")
+        for button in (self.open_button, self.export_button, self.delete_button):
+            button.setEnabled(False)
+        self._jobs: set[asyncio.Task[None]] = set()  # exports and deletions under way
         self.problem = QLabel("")
         self.problem.setObjectName("history-problem")
         self.problem.setWordWrap(True)
@@ -149,6 +160,8 @@ class HistoryPanel(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.refresh_button)
         buttons.addStretch(1)
+        buttons.addWidget(self.delete_button)
+        buttons.addWidget(self.export_button)
         buttons.addWidget(self.open_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.problem)
@@ -168,9 +181,9 @@ class HistoryPanel(QWidget):
         self.refresh_button.clicked.connect(self.refresh)
         self.open_button.clicked.connect(self._on_open_button_clicked)
         self.table.doubleClicked.connect(lambda index: self._open_row(index.row()))
-        self.table.selectionModel().selectionChanged.connect(
-            lambda *_: self.open_button.setEnabled(self.selected_row() is not None)
-        )
+        self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
+        self.export_button.clicked.connect(self._on_export_button_clicked)
+        self.delete_button.clicked.connect(self.ask_delete)
 
     def set_store(self, store: RunStore | None, problem: str | None = None) -> None:
         self.store = store
@@ -226,6 +239,84 @@ class HistoryPanel(QWidget):
     def selected_row(self) -> int | None:
         rows = self.table.selectionModel().selectedRows()
         return rows[0].row() if rows else None
+
+    def selected_run(self) -> RunSummary | None:
+        row = self.selected_row()
+        return self.model.runs[row] if row is not None and row < len(self.model.runs) else None
+
+    def _on_selection_changed(self) -> None:
+        run = self.selected_run()
+        for button in (self.open_button, self.export_button):
+            button.setEnabled(run is not None)
+        # A run still being written is not deleted under its writer's feet.
+        self.delete_button.setEnabled(run is not None and run.state not in UNFINISHED)
+
+    # -- export and delete: the file work happens in worker threads --------------------
+
+    def _on_export_button_clicked(self) -> None:
+        run = self.selected_run()
+        if run is None:
+            return
+        # open(), not exec(): a nested modal loop inside qasync breaks running tasks.
+        dialog = QFileDialog(self, f"Export run {run.id}", f"{run.graph}-{run.id}.trace.json")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setNameFilters([TRACE_FILTER, JSON_FILTER])
+        dialog.fileSelected.connect(
+            lambda path: self.export(
+                run.id,
+                Path(path),
+                "trace" if dialog.selectedNameFilter() == TRACE_FILTER else "json",
+            )
+        )
+        dialog.open()
+
+    def export(self, run_id: str, path: Path, fmt: str) -> asyncio.Task[None]:
+        """Write run `run_id` to `path` as "json" or "trace"; says so when done."""
+        return self._job(self._export(run_id, path, fmt))
+
+    async def _export(self, run_id: str, path: Path, fmt: str) -> None:
+        assert self.store is not None
+        try:
+            await asyncio.to_thread(export_run, self.store, run_id, fmt, path)
+        except (StoreError, LookupError, OSError) as exc:
+            self.location.setText(f"export failed: {exc}")
+            return
+        self.location.setText(f"wrote run {run_id} to {path}")
+
+    def ask_delete(self) -> QMessageBox | None:
+        run = self.selected_run()
+        if run is None or self.store is None:
+            return None
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Delete run",
+            f"Delete run {run.id} of {run.graph} (and its child runs) from the history?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            self,
+        )
+        box.setObjectName("confirm-delete")
+        box.finished.connect(
+            lambda answer: (
+                answer == QMessageBox.StandardButton.Yes and self._job(self._delete(run.id))
+            )
+        )
+        box.open()
+        return box
+
+    async def _delete(self, run_id: str) -> None:
+        assert self.store is not None
+        try:
+            await asyncio.to_thread(self.store.delete, run_id)
+        except (StoreError, LookupError) as exc:
+            self.location.setText(f"not deleted: {exc}")
+            return
+        self.refresh()
+
+    def _job(self, coro: Any) -> asyncio.Task[None]:
+        task = asyncio.get_event_loop().create_task(coro)
+        self._jobs.add(task)
+        task.add_done_callback(self._jobs.discard)
+        return task
 
     def _on_open_button_clicked(self) -> None:
         row = self.selected_row()

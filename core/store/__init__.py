@@ -13,7 +13,7 @@ Writes happen on the recorder's thread every 200 ms, never on the event loop.
 """
 
 from ._db import STORE_ENV, StoreError, default_store_path
-from ._export import FORMATS, chrome_trace, run_document
+from ._export import FORMATS, chrome_trace, export_run, export_text, run_document
 from ._recorder import INTERRUPTED, WRITE_INTERVAL_S, Recorder
 from ._replay import StoredError, StoredRunView, StoredState
 from ._restore import restorable_outputs, restore, restored_inputs
@@ -47,6 +47,8 @@ __all__ = [
     "StoredState",
     "chrome_trace",
     "default_store_path",
+    "export_run",
+    "export_text",
     "load_with_children",
     "restorable_outputs",
     "restore",

@@ -10,10 +10,12 @@ for channel messages and warnings. Times are microseconds from the run's start.
 from __future__ import annotations
 
 import heapq
+import json
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
-from ._store import StoredRun
+from ._store import RunStore, StoredRun, load_with_children
 
 FORMATS = ("json", "trace")
 
@@ -131,3 +133,18 @@ def _trace_run(run: StoredRun, pid: int, origin: float, out: list[dict[str, Any]
                 "args": {"text": text, "node": node_id},
             }
         )
+
+
+def export_text(store: RunStore, run_id: str, fmt: str) -> str:
+    """A stored run (and its child runs) as JSON text in format `fmt` ("json"/"trace")."""
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
+    run, children = load_with_children(store, run_id)
+    if fmt == "trace":
+        return json.dumps(chrome_trace(run, children), default=repr) + "\n"
+    return json.dumps(run_document(run, children), indent=2, default=repr) + "\n"
+
+
+def export_run(store: RunStore, run_id: str, fmt: str, path: Path) -> None:
+    """Write `export_text` to `path` (the monitor calls it from a worker thread)."""
+    path.write_text(export_text(store, run_id, fmt), encoding="utf-8")

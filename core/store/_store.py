@@ -237,11 +237,13 @@ class RunStore:
                         f"SELECT id FROM runs WHERE {finished} AND started_at < ?", (cutoff,)
                     )
                 )
-            doomed |= _descendants(conn, doomed)
-            rows = [(run_id,) for run_id in doomed]
-            for table, column in _RUN_TABLES:
-                conn.executemany(f"DELETE FROM {table} WHERE {column} = ?", rows)
-        return len(doomed)
+            return _delete(conn, doomed)
+
+    def delete(self, run_id: str) -> int:
+        """Delete a run (id or unambiguous prefix) and its child runs; how many went."""
+        run_id = self.resolve(run_id)
+        with self._connection() as conn, transaction(conn):
+            return _delete(conn, {run_id})
 
     def integrity_check(self) -> str:
         with self._connection() as conn:
@@ -255,6 +257,15 @@ _RUN_TABLES = (
     ("occupancy", "run_id"),
     ("runs", "id"),
 )
+
+
+def _delete(conn: sqlite3.Connection, run_ids: set[str]) -> int:
+    """Delete these runs, their child runs and all their rows (inside a transaction)."""
+    doomed = run_ids | _descendants(conn, run_ids)
+    rows = [(run_id,) for run_id in doomed]
+    for table, column in _RUN_TABLES:
+        conn.executemany(f"DELETE FROM {table} WHERE {column} = ?", rows)
+    return len(doomed)
 
 
 def _descendants(conn: sqlite3.Connection, run_ids: set[str]) -> set[str]:

@@ -4,6 +4,7 @@ re-run failed from the history (stored outputs reused), and a damaged history fi
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 from pathlib import Path
 
@@ -236,3 +237,27 @@ def test_an_agent_with_a_tuple_default_runs_again_from_history(
     confirm_and_wait(qtbot, win, box)
     assert win.current.run.state is RunState.SUCCEEDED
     assert win.current.run.inputs["topics"] == ("graphs", "agents", "queues")
+
+
+def test_a_listed_run_exports_as_trace_or_json_and_deletes(qtbot, history_window, tmp_path) -> None:
+    win = history_window
+    path = tmp_path / "pipeline.py"
+    write(path, broken=2)
+    run_id = finish_first_run(qtbot, win, path)
+    pane = win.history
+    pane.table.selectRow(0)
+    assert pane.export_button.isEnabled() and pane.delete_button.isEnabled()
+
+    trace, document = tmp_path / "run.trace.json", tmp_path / "run.json"
+    pane.export(run_id, trace, "trace")
+    pane.export(run_id, document, "json")
+    qtbot.waitUntil(lambda: trace.exists() and document.exists() and not pane._jobs, timeout=5000)
+    assert {e["name"] for e in json.loads(trace.read_text())["traceEvents"]} >= {"step_0"}
+    assert json.loads(document.read_text())["run"]["id"] == run_id
+    assert pane.location.text() == f"wrote run {run_id} to {document}"
+
+    box = pane.ask_delete()
+    assert run_id in box.text()
+    box.button(QMessageBox.StandardButton.Yes).click()
+    qtbot.waitUntil(lambda: listed(win) == [], timeout=5000)
+    assert RunStore(win.store.path).runs() == []
