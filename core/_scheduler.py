@@ -300,7 +300,7 @@ class Scheduler:
     def _after_success(self, node: Node, task: asyncio.Task[None], outputs: dict[str, Any]) -> None:
         if node._worker is not task:
             return  # abandoned meanwhile: the node was already settled
-        if node._cancel_requested:
+        if node._rare is not None and node._cancel_requested:  # (hot path: no property call)
             # The body swallowed our CancelledError and returned: the node is still
             # cancelled, and the worker's pending cancellation is consumed.
             task.uncancel()
