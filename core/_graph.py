@@ -110,7 +110,6 @@ class Node:
         node_id: str,
         tool: Tool,
         inputs: dict[str, Any],
-        *,
         upstream: tuple[str, ...] = (),
         kind: str = NodeKind.TOOL,
         group: str | None = None,
@@ -307,15 +306,6 @@ def _output_ref(key: str) -> Any:
 _SCALARS = frozenset({int, float, str, bool, bytes, type(None)})
 
 
-def _all_scalars(inputs: dict[str, Any]) -> bool:
-    # A plain loop, not all(genexpr): this runs once per node added, and a generator
-    # object per call is measurable at 100k nodes.
-    for value in inputs.values():  # noqa: SIM110
-        if type(value) not in _SCALARS:
-            return False
-    return True
-
-
 def collect_refs(value: Any, found: list[str]) -> Any:
     """Return `value` with every NodeHandle replaced by a Ref, appending referenced node ids
     to `found`. Containers are copied only when they hold a reference."""
@@ -482,7 +472,6 @@ class TaskGraph:
         node_id: str,
         tool: Tool,
         inputs: Mapping[str, Any] | None = None,
-        *,
         kind: str = NodeKind.TOOL,
         group: str | None = None,
     ) -> Node:
@@ -494,11 +483,17 @@ class TaskGraph:
         nodes = self._nodes
         if node_id in nodes:
             raise GraphBuildError(f"duplicate node id {node_id!r}")
+        if type(inputs) is dict:  # the common case, kept short: plain values, no references
+            for value in inputs.values():
+                if type(value) not in _SCALARS:
+                    break
+            else:
+                node = nodes[node_id] = Node(node_id, tool, inputs, (), kind, group)
+                self._finalized = False
+                return node
         found: list[str] = []
         if not inputs:
             clean: dict[str, Any] = {}
-        elif type(inputs) is dict and _all_scalars(inputs):
-            clean = inputs  # the common case: plain values, nothing to scan
         else:
             clean = collect_refs(inputs, found)
             if type(clean) is not dict:

@@ -35,8 +35,15 @@ class Builder:
         return f"{scoped}_{n}"
 
     def add_call(self, tool: Tool, inputs: dict[str, Any]) -> NodeHandle:
-        node = self.graph.add_node(self._new_id(tool.name), tool, inputs, group=self.group)
-        return tool.handle_type(node)
+        group = self.group
+        if group is None:  # `_new_id` inlined: this runs once per node of a build
+            name = tool.name
+            n = self._counts.get(name, 0)
+            self._counts[name] = n + 1
+            node_id = f"{name}_{n}"
+        else:
+            node_id = self._new_id(tool.name)
+        return tool.handle_type(self.graph.add_node(node_id, tool, inputs, NodeKind.TOOL, group))
 
     def add_map(self, tool: Tool, inputs: dict[str, Any]) -> NodeHandle:
         node_id = self._new_id(f"{tool.name}.map")
