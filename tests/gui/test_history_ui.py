@@ -249,12 +249,12 @@ def test_a_listed_run_exports_as_trace_or_json_and_deletes(qtbot, history_window
     assert pane.export_button.isEnabled() and pane.delete_button.isEnabled()
 
     trace, document = tmp_path / "run.trace.json", tmp_path / "run.json"
-    pane.export(run_id, trace, "trace")
-    pane.export(run_id, document, "json")
-    qtbot.waitUntil(lambda: trace.exists() and document.exists() and not pane._jobs, timeout=5000)
+    for path, fmt in ((trace, "trace"), (document, "json")):
+        job = pane.export(run_id, path, fmt)
+        qtbot.waitUntil(job.done, timeout=5000)
+        assert pane.location.text() == f"wrote run {run_id} to {path}"
     assert {e["name"] for e in json.loads(trace.read_text())["traceEvents"]} >= {"step_0"}
     assert json.loads(document.read_text())["run"]["id"] == run_id
-    assert pane.location.text() == f"wrote run {run_id} to {document}"
 
     box = pane.ask_delete()
     assert run_id in box.text()
