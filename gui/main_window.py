@@ -781,8 +781,10 @@ class MainWindow(QMainWindow):
             )
             box.open()
             return
-        if live or (self.executors and not self._closing):
-            # Wind down first (runs, then Dask clusters), then close for real.
+        unsaved = self.recorder is not None and not self.recorder.closed
+        if live or ((self.executors or unsaved) and not self._closing):
+            # Wind down first (runs, Dask clusters, the history's last writes), then close
+            # for real: the window stays responsive meanwhile.
             event.ignore()
             self.shutdown()
             return
@@ -791,7 +793,7 @@ class MainWindow(QMainWindow):
         self.settings.sync()
         self._history_refresh.stop()
         if self.recorder is not None:
-            self.recorder.close()  # writes what is left (~200 ms of events at most)
+            self.recorder.close()  # closed already unless the loop is gone: then, here
         event.accept()
         self.closed.emit()
 
@@ -811,6 +813,9 @@ class MainWindow(QMainWindow):
         executors, self.executors = list(self.executors.values()), {}
         for executor in executors:
             await executor.close()
+        if self.recorder is not None:
+            self.statusBar().showMessage("saving the run history …")
+            await asyncio.to_thread(self.recorder.close)
         QTimer.singleShot(0, self.close)
 
     def _restore_layout(self) -> None:

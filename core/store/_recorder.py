@@ -71,7 +71,10 @@ class Recorder:
         self._done_pass = threading.Condition()
         self._requested = 0  # flush requests made
         self._completed = 0  # flush requests a finished pass has covered
-        self._closing = False
+        self._closing = False  # tells the writer thread to stop
+        self._close_lock = threading.Lock()
+        self._close_started = False
+        self._written = False
         self._thread = threading.Thread(target=self._loop, name="graphdeck-history", daemon=True)
         self._thread.start()
 
@@ -88,12 +91,23 @@ class Recorder:
             self._wake.set()
             return self._done_pass.wait_for(lambda: self._completed >= wanted, timeout)
 
+    @property
+    def closed(self) -> bool:
+        """`close()` was called (it may still be writing the last rows)."""
+        return self._close_started
+
     def close(self, timeout: float = CLOSE_TIMEOUT_S) -> bool:
         """Write what is left, mark runs that did not finish as interrupted, stop. Gives
         up after `timeout` seconds (a database locked for good must not keep the app from
-        exiting). Returns whether everything was written."""
-        if self._closing:
-            return False
+        exiting). Returns whether everything was written. Safe to call from any thread,
+        more than once: later calls wait for the first and return its answer."""
+        with self._close_lock:
+            if not self._close_started:
+                self._close_started = True
+                self._written = self._shut_down(timeout)
+            return self._written
+
+    def _shut_down(self, timeout: float) -> bool:
         written = self._thread.is_alive() and self.flush(timeout)
         self._closing = True
         self._wake.set()

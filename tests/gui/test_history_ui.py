@@ -261,3 +261,18 @@ def test_a_listed_run_exports_as_trace_or_json_and_deletes(qtbot, history_window
     box.button(QMessageBox.StandardButton.Yes).click()
     qtbot.waitUntil(lambda: listed(win) == [], timeout=5000)
     assert RunStore(win.store.path).runs() == []
+
+
+def test_closing_the_window_saves_the_history_off_the_gui_thread(
+    qtbot, history_window, store, tmp_path
+) -> None:
+    win = history_window
+    path = tmp_path / "pipeline.py"
+    write(path)
+    load(qtbot, win, path)
+    handle = run_and_wait(qtbot, win)
+    with qtbot.waitSignal(win.closed, timeout=10000):
+        win.close()  # first refused: the last writes go in a worker thread, then it closes
+        assert win.isVisible()
+    assert not win.isVisible() and win.recorder.closed
+    assert [r.id for r in store.runs()] == [handle.id]
