@@ -43,7 +43,7 @@ class UsageError(Exception):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    argv = _store_after_command(list(sys.argv[1:] if argv is None else argv))
     if argv and argv[0] in ("run", "graphs", "history", "export"):
         parser = _parser()
         args = parser.parse_args(argv)
@@ -60,6 +60,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         _parser().print_help()
         return EXIT_OK
     return _open_monitor(argv)
+
+
+def _store_after_command(argv: list[str]) -> list[str]:
+    """`graphdeck --store PATH history` means `graphdeck history --store PATH`: the history
+    option is accepted before the command too."""
+    if argv and argv[0] == "--store" and len(argv) >= 2:
+        return [*argv[2:3], *argv[:2], *argv[3:]]
+    if argv and argv[0].startswith("--store="):
+        return [*argv[1:2], argv[0], *argv[2:]]
+    return argv
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -98,3 +98,11 @@ def test_the_default_store_comes_from_the_environment_and_no_history_skips_it(
     assert not db.exists()
     assert main(["run", str(EXAMPLES / "map_reduce.py")]) == 0
     assert [r.graph for r in RunStore(db).runs()] == ["map_reduce"]
+
+
+@pytest.mark.parametrize("form", ["--store {db} history", "--store={db} history"])
+def test_store_is_accepted_before_the_command_too(db, capsys, form) -> None:
+    _run(db, "map_reduce.py")
+    capsys.readouterr()
+    assert main(form.format(db=db).split()) == 0
+    assert "map_reduce" in capsys.readouterr().out
