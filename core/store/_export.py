@@ -62,7 +62,9 @@ def _us(t: float, origin: float) -> float:
 
 def _trace_run(run: StoredRun, pid: int, origin: float, out: list[dict[str, Any]]) -> None:
     name = f"{run.summary.graph} ({run.id}, {run.summary.state})"
-    out.append({"ph": "M", "name": "process_name", "pid": pid, "tid": 0, "args": {"name": name}})
+    out.append(
+        {"ph": "M", "name": "process_name", "pid": pid, "tid": 0, "ts": 0, "args": {"name": name}}
+    )
     attempts = sorted(
         (attempt.started_at, attempt.finished_at or attempt.started_at, node, attempt)
         for node in run.nodes
@@ -107,6 +109,7 @@ def _trace_run(run: StoredRun, pid: int, origin: float, out: list[dict[str, Any]
                 "name": "thread_name",
                 "pid": pid,
                 "tid": lane,
+                "ts": 0,
                 "args": {"name": f"slot {lane}"},
             }
         )

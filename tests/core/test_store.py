@@ -311,11 +311,11 @@ def _check_trace_event(event: dict) -> None:
     assert event["ph"] in {"X", "M", "C", "i"}
     assert isinstance(event["pid"], int) and isinstance(event["tid"], int)
     assert isinstance(event["name"], str) and event["name"]
+    assert isinstance(event["ts"], int | float) and event["ts"] >= 0
     if event["ph"] == "M":
         assert event["name"] in {"process_name", "thread_name"}
         assert isinstance(event["args"]["name"], str)
         return
-    assert isinstance(event["ts"], int | float) and event["ts"] >= 0
     if event["ph"] == "X":
         assert isinstance(event["dur"], int | float) and event["dur"] >= 0
     if event["ph"] == "C":
