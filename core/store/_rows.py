@@ -53,36 +53,45 @@ ON CONFLICT (id) DO UPDATE SET
     rounds = max(rounds, excluded.rounds),
     updated_at = excluded.updated_at
 """
-NODE_SQL = """
-INSERT INTO nodes (run_id, node_id, seq, tool, kind, grp, upstream, inputs, state, error,
-                   finished_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (run_id, node_id) DO UPDATE SET
-    seq = coalesce(excluded.seq, seq),
-    tool = coalesce(excluded.tool, tool),
-    kind = coalesce(excluded.kind, kind),
-    grp = coalesce(excluded.grp, grp),
-    upstream = coalesce(excluded.upstream, upstream),
-    inputs = coalesce(excluded.inputs, inputs),
-    state = coalesce(excluded.state, state),
-    error = CASE WHEN excluded.state IS NULL THEN error ELSE excluded.error END,
-    finished_at = CASE WHEN excluded.state IS NULL THEN finished_at ELSE excluded.finished_at END
-"""
-ATTEMPT_SQL = """
-INSERT INTO attempts (run_id, node_id, attempt, state, started_at, finished_at, inputs, outputs,
-                      restorable, error, traceback, worker)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (run_id, node_id, attempt) DO UPDATE SET
-    state = coalesce(excluded.state, state),
-    started_at = coalesce(excluded.started_at, started_at),
-    finished_at = coalesce(excluded.finished_at, finished_at),
-    inputs = coalesce(excluded.inputs, inputs),
-    outputs = coalesce(excluded.outputs, outputs),
-    restorable = coalesce(excluded.restorable, restorable),
-    error = coalesce(excluded.error, error),
-    traceback = coalesce(excluded.traceback, traceback),
-    worker = coalesce(excluded.worker, worker)
-"""
+
+
+def _upsert(
+    table: str, key: tuple[str, ...], keep: tuple[str, ...], follow: tuple[str, ...] = ()
+) -> str:
+    """INSERT … ON CONFLICT DO UPDATE for `table`: `keep` columns keep the stored value when
+    the row has NULL; `follow` columns take the row's value whenever it carries a state."""
+    columns = (*key, *keep, *follow)
+    updates = [f"{c} = coalesce(excluded.{c}, {c})" for c in keep] + [
+        f"{c} = CASE WHEN excluded.state IS NULL THEN {c} ELSE excluded.{c} END" for c in follow
+    ]
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
+        f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {', '.join(updates)}"
+    )
+
+
+# Column order = the order of the rows Batch builds (and of the tables' definitions).
+NODE_SQL = _upsert(
+    "nodes",
+    ("run_id", "node_id"),
+    keep=("seq", "tool", "kind", "grp", "upstream", "inputs", "state"),
+    follow=("error", "finished_at"),
+)
+ATTEMPT_SQL = _upsert(
+    "attempts",
+    ("run_id", "node_id", "attempt"),
+    keep=(
+        "state",
+        "started_at",
+        "finished_at",
+        "inputs",
+        "outputs",
+        "restorable",
+        "error",
+        "traceback",
+        "worker",
+    ),
+)
 NEW_NODE_SQL = "INSERT INTO nodes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 NEW_ATTEMPT_SQL = "INSERT INTO attempts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 MESSAGE_SQL = "INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?)"
