@@ -318,7 +318,14 @@ def collect_refs(value: Any, found: list[str]) -> Any:
         return Ref(value._node.id)
     if kind is list or kind is tuple:
         before = len(found)
-        items = [collect_refs(item, found) for item in value]
+        items = []
+        for item in value:
+            item_kind = type(item)
+            if item_kind is Ref:  # a fan-in's list of `handle.out`: no call per item
+                found.append(item.node_id)
+            elif item_kind not in _SCALARS:
+                item = collect_refs(item, found)
+            items.append(item)
         if len(found) == before:
             return value
         return items if kind is list else tuple(items)
@@ -346,7 +353,16 @@ def resolve_refs(value: Any, nodes: Mapping[str, Node]) -> Any:
         assert outputs is not None, f"{value} read before its node succeeded"
         return outputs if value.key is None else outputs[value.key]
     if kind is list:
-        return [resolve_refs(item, nodes) for item in value]
+        resolved = []
+        for item in value:
+            if type(item) is Ref:  # a fan-in's list of refs: no call per item
+                outputs = nodes[item.node_id].outputs
+                assert outputs is not None, f"{item} read before its node succeeded"
+                item = outputs if item.key is None else outputs[item.key]
+            elif type(item) not in _SCALARS:
+                item = resolve_refs(item, nodes)
+            resolved.append(item)
+        return resolved
     if kind is tuple:
         return tuple(resolve_refs(item, nodes) for item in value)
     if kind is dict:
@@ -444,6 +460,7 @@ class TaskGraph:
         self.outputs: dict[str, Any] = {}
         self._nodes: dict[str, Node] = {}
         self._finalized = False
+        self._linked = False  # dependents were set by a finalize()
         # Invariant: while True, every node's upstream was added before it, so insertion
         # order is topological and no cycle is possible.
         self._ordered = True
@@ -523,9 +540,18 @@ class TaskGraph:
         if self._finalized:
             return self
         nodes = self._nodes
+        if self._linked:  # finalised before, then nodes were added: link afresh
+            for node in nodes.values():
+                node.dependents = None
+        # Dependents tuples are shared between nodes with the same dependents (every
+        # branch of a fan-in has the same one): ~90 B per node saved on the shapes that
+        # matter. A node's first dependent gives it a shared 1-tuple; more make a list,
+        # turned into a (shared) tuple at the end.
+        single: dict[Node, tuple[Node, ...]] = {}
+        grown: list[Node] = []
         for node in nodes.values():
-            node.dependents = None
-        for node in nodes.values():
+            if not node.upstream:
+                continue
             for upstream_id in node.upstream:
                 source = nodes.get(upstream_id)
                 if source is None:
@@ -533,12 +559,16 @@ class TaskGraph:
                         f"node {node.id!r} ({node.tool.name}) refers to unknown node "
                         f"{upstream_id!r}"
                     )
-                if source.dependents is None:
-                    source.dependents = [node]
+                dependents = source.dependents
+                if dependents is None:
+                    source.dependents = single.get(node) or single.setdefault(node, (node,))
+                elif type(dependents) is tuple:
+                    source.dependents = [*dependents, node]
+                    grown.append(source)
                 else:
-                    source.dependents.append(node)  # type: ignore[union-attr]
-            if node.upstream:
-                _check_ref_keys(node, nodes)
+                    dependents.append(node)  # type: ignore[union-attr]
+            _check_ref_keys(node, nodes)
+        self._linked = True
         for name, value in self.outputs.items():
             found: list[str] = []
             self.outputs[name] = collect_refs(value, found)
@@ -547,13 +577,10 @@ class TaskGraph:
                     raise GraphBuildError(
                         f"graph output {name!r} refers to unknown node {upstream_id!r}"
                     )
-        # Tuples, shared between nodes with the same dependents (every branch of a
-        # fan-in has the same one): 48 B per node saved on the shapes that matter.
         shared: dict[tuple[Node, ...], tuple[Node, ...]] = {}
-        for node in nodes.values():
-            if node.dependents is not None:
-                dependents = tuple(node.dependents)
-                node.dependents = shared.setdefault(dependents, dependents)
+        for node in grown:
+            dependents = tuple(node.dependents or ())
+            node.dependents = shared.setdefault(dependents, dependents)
         if not self._ordered:
             self._nodes = _topological(nodes)
             self._ordered = True

@@ -83,8 +83,8 @@ class Run:
         self._body_task: asyncio.Task[Any] | None = None
         self._executor = executor
         self._owns_executor = owns_executor
-        self._sched = Scheduler(self, cap, pools, executor)
         self._log = EventLog(self.id)
+        self._sched = Scheduler(self, cap, pools, executor)
         self._log_waiter: asyncio.Future[None] | None = None
         self._wake: asyncio.Future[str] | None = None
         self._outcome: asyncio.Future[dict[str, Any]] | None = None
@@ -261,18 +261,15 @@ class Run:
     def _seed(self, nodes: list[Node]) -> None:
         """Open `nodes` (in topological order) for execution and queue those ready."""
         sched = self._sched
-        fresh = self._rounds == 1 and self._agent is None
+        if self._rounds == 1 and self._agent is None:
+            sched.open_fresh(nodes)
+            return
         ids = {node.id for node in nodes}
         for node in nodes:
-            if fresh:
-                sched.add_node(node)
-            elif node.state.is_terminal:
+            if node.state.is_terminal:
                 sched.set_state(node, NodeState.PENDING)
         all_nodes = self.graph._nodes
         for node in nodes:
-            if fresh:
-                node._waiting = len(node.upstream)
-                continue
             node._waiting = sum(1 for u in node.upstream if u in ids) + sum(
                 1 for c in node.children or () if c.id in ids
             )

@@ -51,6 +51,7 @@ TIMED_OUT = NodeState.TIMED_OUT
 CANCELLED = NodeState.CANCELLED
 SKIPPED = NodeState.SKIPPED
 _HOLDING_SLOT = (RUNNING, RETRYING)
+TOOL_KIND = NodeKind.TOOL
 #: seconds a worker may run nodes back to back before it yields to the event loop
 YIELD_AFTER = 0.005
 
@@ -60,6 +61,7 @@ class Scheduler:
         self, run: Run, cap: int, pools: tuple[Pool, ...], executor: Executor | None = None
     ) -> None:
         self.run = run
+        self.log = run._log
         self.cap = cap
         self.pools = pools
         self.executor = executor
@@ -84,8 +86,10 @@ class Scheduler:
         state: NodeState,
         error: BaseException | None = None,
         inputs: dict[str, Any] | None = None,
+        outputs: dict[str, Any] | None = None,
     ) -> None:
-        """The only place a node changes state; emits `NodeStateChanged`."""
+        """The only place a node changes state; emits `NodeStateChanged` (after the
+        `NodeOutput` of `outputs`, given with SUCCEEDED)."""
         old = node.state
         if state not in _TRANSITIONS[old]:
             raise IllegalTransition(
@@ -113,18 +117,64 @@ class Scheduler:
             self.unfinished += 1
         node.state = state
         node.error = error
+        if outputs is not None:
+            node.outputs = outputs
+            self.log.node_succeeded(now, node, node.attempt, outputs)
+        else:
+            self.log.node_state(now, node, state, node.attempt, error, inputs)
         run = self.run
-        run._log.node_state(now, node, state, node.attempt, error, inputs)
         if run._log_waiter is not None:
             run._wake_readers()
 
     def add_node(self, node: Node) -> None:
         """Count a node the run will execute and announce it (`NodeAdded`)."""
         self.unfinished += 1
-        run = self.run
-        run._log.node_added(time.time(), node)
-        if run._log_waiter is not None:
-            run._wake_readers()
+        self.log.node_added(time.time(), node)
+        if self.run._log_waiter is not None:
+            self.run._wake_readers()
+
+    def open_fresh(self, nodes: list[Node]) -> None:
+        """Announce every node of a new run (one `NodeAdded` each, all before any state
+        change), then queue those without upstream. The whole graph is in `nodes`."""
+        self.log.nodes_added(time.time(), nodes)
+        self.unfinished += len(nodes)
+        plain = []  # roots that need nothing but queueing: most of them
+        for node in nodes:
+            waiting = node._waiting = len(node.upstream)
+            if waiting:
+                continue
+            if node.kind is NodeKind.TOOL and node._rare is None:
+                plain.append(node)
+            else:
+                self.make_ready(node)
+        self.set_states(plain, READY)
+        self.ready.extend(plain)
+        if self.run._log_waiter is not None:
+            self.run._wake_readers()
+        self.fill_workers()
+
+    def set_states(self, nodes: list[Node], state: NodeState) -> None:
+        """`set_state(node, state)` for many nodes at one instant (a run's roots becoming
+        READY at once): one call instead of one per node. Only for a change between two
+        non-terminal states other than RUNNING, which carry no bookkeeping."""
+        assert state is not RUNNING and state not in TERMINAL_NODE_STATES
+        allowed = {
+            old
+            for old, targets in _TRANSITIONS.items()
+            if state in targets and old not in TERMINAL_NODE_STATES
+        }
+        illegal = [node for node in nodes if node.state not in allowed]
+        if illegal:
+            raise IllegalTransition(
+                f"node {illegal[0].id!r}: illegal transition {illegal[0].state.value} -> "
+                f"{state.value}"
+            )
+        for node in nodes:
+            node.state = state
+            node.error = None
+        self.log.nodes_state(time.time(), nodes, state)
+        if nodes and self.run._log_waiter is not None:
+            self.run._wake_readers()
 
     # -- readiness --------------------------------------------------------------------------
 
@@ -203,11 +253,11 @@ class Scheduler:
                     if self.pools or tool.pool is not None:
                         held = await self._acquire_pools(tool)
                     self.set_state(node, RUNNING)
-                    self._occupy(1)
+                    self._take_slot()
                     inputs = node.resolved_inputs
                     assert inputs is not None
                     remote = self.executor if tool.executor != "local" else None
-                    direct = remote is None and tool.is_async and tool.timeout is None
+                    direct = remote is None and tool.awaits_directly
                     failures = 0
                     while True:  # one pass per attempt
                         try:
@@ -226,7 +276,15 @@ class Scheduler:
                             failures += 1
                             self.set_state(node, RUNNING)
                         else:
-                            self._after_success(node, task, outputs)
+                            if node._worker is task:  # (else: abandoned, already settled)
+                                if node._rare is not None and node._cancel_requested:
+                                    # The body swallowed our CancelledError and returned:
+                                    # the node is still cancelled, and the worker's pending
+                                    # cancellation is consumed.
+                                    task.uncancel()
+                                    self.finish(node, CANCELLED)
+                                else:
+                                    self.finish(node, SUCCEEDED, outputs=outputs)
                             break
                 except asyncio.CancelledError:
                     if node._worker is task:
@@ -297,17 +355,6 @@ class Scheduler:
         self.finish(node, TIMED_OUT if _is_timeout(error) else FAILED, error)
         return None
 
-    def _after_success(self, node: Node, task: asyncio.Task[None], outputs: dict[str, Any]) -> None:
-        if node._worker is not task:
-            return  # abandoned meanwhile: the node was already settled
-        if node._rare is not None and node._cancel_requested:  # (hot path: no property call)
-            # The body swallowed our CancelledError and returned: the node is still
-            # cancelled, and the worker's pending cancellation is consumed.
-            task.uncancel()
-            self.finish(node, CANCELLED)
-            return
-        self.finish(node, SUCCEEDED, outputs=outputs)
-
     # -- completion ---------------------------------------------------------------------------
 
     def finish(
@@ -318,12 +365,11 @@ class Scheduler:
         outputs: dict[str, Any] | None = None,
     ) -> None:
         """Move a node to a terminal state and let the graph react to it."""
-        if node.state in _HOLDING_SLOT and node.kind is NodeKind.TOOL:
-            self._occupy(-1)
-        if outputs is not None:
-            node.outputs = outputs
-            self.run._log.node_output(time.time(), node, node.attempt, outputs)
-        self.set_state(node, state, error)
+        if node.state in _HOLDING_SLOT and node.kind is TOOL_KIND:
+            self.active -= 1  # the slot is given back (inline: this runs once per node)
+            if self._occupancy_flush is None:
+                self._flush_occupancy_soon()
+        self.set_state(node, state, error, outputs=outputs)
         waiter = node._waiter
         if waiter is not None and not waiter.done():
             if state is SUCCEEDED:
@@ -476,14 +522,17 @@ class Scheduler:
 
     # -- occupancy ----------------------------------------------------------------------------
 
-    def _occupy(self, delta: int) -> None:
-        self.active += delta
+    def _take_slot(self) -> None:
+        self.active += 1
         if self.active > self.peak:
             self.peak = self.active
         if self._occupancy_flush is None:
-            # One OccupancyChanged per loop iteration at most: a saturated run would
-            # otherwise emit two per node.
-            self._occupancy_flush = asyncio.get_running_loop().call_soon(self.flush_occupancy)
+            self._flush_occupancy_soon()
+
+    def _flush_occupancy_soon(self) -> None:
+        # One OccupancyChanged per loop iteration at most: a saturated run would otherwise
+        # emit two per node.
+        self._occupancy_flush = asyncio.get_running_loop().call_soon(self.flush_occupancy)
 
     def flush_occupancy(self) -> None:
         self._occupancy_flush = None

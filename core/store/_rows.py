@@ -13,7 +13,15 @@ import socket
 import weakref
 from typing import TYPE_CHECKING, Any
 
-from .._eventlog import ADDED, OUTPUT, STATE, ErrorAndInputs, unpack_state
+from .._eventlog import (
+    ADDED,
+    KIND_MASK,
+    OUTPUT,
+    STATE,
+    ErrorAndInputs,
+    output_attempt,
+    unpack_state,
+)
 from .._states import TERMINAL_NODE_STATES, UNSUCCESSFUL_NODE_STATES, NodeState
 from ..events import (
     ChannelMessage,
@@ -175,10 +183,11 @@ class Batch:
     def extend(self, cursor: RunCursor, run: Run, index: int, end: int) -> None:
         """Read log rows `index` to `end` of `run` (raw columns: no event objects)."""
         run_id = run.id
-        kinds, times, nodes, ints, payloads = run._log.columns(index, end)
-        for kind, t, node, packed, payload in zip(kinds, times, nodes, ints, payloads, strict=True):
+        times, nodes, codes, payloads = run._log.columns(index, end)
+        for t, node, code, payload in zip(times, nodes, codes, payloads, strict=True):
+            kind = code & KIND_MASK
             if kind == STATE:
-                state, attempt = unpack_state(packed)
+                state, attempt = unpack_state(code)
                 if type(payload) is ErrorAndInputs:
                     cursor.waiting_inputs[node.id] = payload.inputs
                     payload = payload.error
@@ -187,7 +196,7 @@ class Batch:
                 self._added(cursor, run_id, node, payload)
             elif kind == OUTPUT:
                 outputs, restorable = encode_mapping(payload)
-                row = self._attempt(run_id, node.id, packed)
+                row = self._attempt(run_id, node.id, output_attempt(code))
                 row[7], row[8] = outputs, int(restorable)
             else:
                 self._event(cursor, run, payload)
