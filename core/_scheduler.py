@@ -140,10 +140,11 @@ class Scheduler:
         self.unfinished += len(nodes)
         plain = []  # roots that need nothing but queueing: most of them
         for node in nodes:
-            waiting = node._waiting = len(node.upstream)
-            if waiting:
+            upstream = node.upstream
+            if upstream:
+                node._waiting = len(upstream)
                 continue
-            if node.kind is NodeKind.TOOL and node._rare is None:
+            if node.kind is TOOL_KIND and node._rare is None:
                 plain.append(node)
             else:
                 self.make_ready(node)
@@ -233,6 +234,8 @@ class Scheduler:
         # its caller holds. (This task's context is its own copy: nothing leaks out.)
         _context.inside_node.set(True)
         ready = self.ready
+        pools = self.pools
+        abandoned = self.abandoned
         yielded = time.monotonic()
         try:
             while ready and not self.stopping:
@@ -250,13 +253,15 @@ class Scheduler:
                 tool = node.tool
                 held: list[Pool] | None = None
                 try:
-                    if self.pools or tool.pool is not None:
+                    if pools or tool.pool is not None:
                         held = await self._acquire_pools(tool)
                     self.set_state(node, RUNNING)
                     self._take_slot()
                     inputs = node.resolved_inputs
                     assert inputs is not None
-                    remote = self.executor if tool.executor != "local" else None
+                    remote = self.executor
+                    if remote is not None and tool.executor == "local":
+                        remote = None
                     direct = remote is None and tool.awaits_directly
                     failures = 0
                     while True:  # one pass per attempt
@@ -302,10 +307,10 @@ class Scheduler:
                         for pool in held:
                             pool.release()
                     # An abandoned worker's node and counters were settled by `abandon`.
-                    if task not in self.abandoned:
+                    if task not in abandoned:
                         self.claimed -= 1
                         node._worker = None
-                if task in self.abandoned:
+                if task in abandoned:
                     return
         finally:
             self.workers.discard(task)
@@ -380,11 +385,13 @@ class Scheduler:
                 waiter.set_exception(error or RuntimeError(f"node {node.id!r} {state}"))
         if state is SUCCEEDED:
             for dependent in node.dependents or ():
-                dependent._waiting -= 1
-                if dependent._waiting == 0 and dependent.state is PENDING:
+                waiting = dependent._waiting = dependent._waiting - 1
+                if waiting:
+                    continue
+                if dependent.state is PENDING:
                     self.make_ready(dependent)
                     self.fill_workers()
-                elif dependent._waiting == 0 and dependent.state is RUNNING:
+                elif dependent.state is RUNNING:
                     self._aggregate(dependent)  # the last child of a map finished
         else:
             self._propagate_unsuccessful(node, CANCELLED if state is CANCELLED else SKIPPED)

@@ -74,6 +74,7 @@ class Tool:
         self.fn = fn
         self.name: str = name or fn.__name__
         self.outputs: tuple[str, ...] | None = tuple(outputs) if outputs is not None else None
+        self._output_set = frozenset(self.outputs or ())  # (checked once per call)
         self.handle_type = handle_type(self.outputs)  # what a graphify builder's call returns
         self.timeout = timeout
         self.retries = retries
@@ -152,19 +153,18 @@ class Tool:
     def normalize(self, result: Any) -> dict[str, Any]:
         """A mapping holding every declared output; with one declared output a bare value
         is wrapped. Anything else is a `ToolOutputError` naming the tool."""
-        declared = self.outputs
         # `type(...) is dict` first: an ABC isinstance check costs microseconds per node.
         if type(result) is dict or isinstance(result, Mapping):
             outputs = result if type(result) is dict else dict(result)
-            if declared is not None:
-                for key in declared:
-                    if key not in outputs:
-                        missing = [k for k in declared if k not in outputs]
-                        raise ToolOutputError(
-                            f"tool {self.name!r} returned a mapping without declared "
-                            f"output(s) {missing} (it returned keys {sorted(map(str, outputs))})"
-                        )
+            if not self._output_set.issubset(outputs):
+                declared = self.outputs or ()
+                missing = [k for k in declared if k not in outputs]
+                raise ToolOutputError(
+                    f"tool {self.name!r} returned a mapping without declared "
+                    f"output(s) {missing} (it returned keys {sorted(map(str, outputs))})"
+                )
             return outputs
+        declared = self.outputs
         if declared is None:
             return {"result": result}
         if len(declared) == 1:
