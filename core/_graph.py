@@ -227,7 +227,9 @@ class Node:
             history = self._history = []
         elif history[-1].number == self.attempt:
             return
-        history.append(Attempt(self.attempt, outcome, self.started_at, self.finished_at, self.error))
+        history.append(
+            Attempt(self.attempt, outcome, self.started_at, self.finished_at, self.error)
+        )
 
     def __repr__(self) -> str:
         return f"<Node {self.id} {self.tool.name} {self.state.value}>"

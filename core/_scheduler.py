@@ -12,8 +12,9 @@ swallows CancelledError) are abandoned and reported by name.
 
 Invariants:
 - `active` == number of nodes in RUNNING or RETRYING that are owned by a worker.
-- `claimed` == number of workers currently holding a node (executing, or waiting for a
-  pool slot); `len(workers) - claimed` workers are about to look at the queue.
+- `claimed` == number of nodes held by a worker (`node._worker` set: executing, or waiting
+  for a pool slot). A worker lets go when its node finishes, before dependents are queued,
+  so `len(workers) - claimed` workers are free to take queued nodes.
 - every node state change goes through `set_state`, which emits the event.
 """
 
@@ -190,7 +191,7 @@ class Scheduler:
             node.resolved_inputs = resolved
         elif node.upstream:
             try:
-                resolved = resolve_refs(node.declared_inputs, self.run.nodes)
+                resolved = resolve_refs(node.declared_inputs, self.run.graph._nodes)
             except KeyError as exc:
                 self.set_state(node, READY)
                 self.finish(
@@ -306,10 +307,8 @@ class Scheduler:
                     if held:
                         for pool in held:
                             pool.release()
-                    # An abandoned worker's node and counters were settled by `abandon`.
-                    if task not in abandoned:
-                        self.claimed -= 1
-                        node._worker = None
+                    if node._worker is task:  # not finished (`finish` lets go of it)
+                        self._release(node)
                 if task in abandoned:
                     return
         finally:
@@ -360,6 +359,11 @@ class Scheduler:
         self.finish(node, TIMED_OUT if _is_timeout(error) else FAILED, error)
         return None
 
+    def _release(self, node: Node) -> None:
+        """The worker holding `node` lets go of it."""
+        node._worker = None
+        self.claimed -= 1
+
     # -- completion ---------------------------------------------------------------------------
 
     def finish(
@@ -370,6 +374,10 @@ class Scheduler:
         outputs: dict[str, Any] | None = None,
     ) -> None:
         """Move a node to a terminal state and let the graph react to it."""
+        if node._worker is not None:
+            # Its worker is free from now on: a dependent made ready below is taken by
+            # it, not by a new worker (a chain would otherwise start a task per node).
+            self._release(node)
         if node.state in _HOLDING_SLOT and node.kind is TOOL_KIND:
             self.active -= 1  # the slot is given back (inline: this runs once per node)
             if self._occupancy_flush is None:
@@ -517,8 +525,7 @@ class Scheduler:
         self.run._keep_abandoned(worker)
         if node is None or node._worker is not worker:
             return
-        self.claimed -= 1
-        node._worker = None
+        self._release(node)
         message = (
             f"node {node.id!r} (tool {node.tool.name!r}) ignored cancellation for "
             f"{grace:g}s and was abandoned; it may still be running"
