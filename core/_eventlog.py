@@ -45,7 +45,7 @@ def output_attempt(code: int) -> int:
     return code >> _KIND_BITS
 
 
-class ErrorAndInputs:
+class _ErrorAndInputs:
     """Payload of a state change that carries both an error and resolved inputs (rare)."""
 
     __slots__ = ("error", "inputs")
@@ -53,6 +53,17 @@ class ErrorAndInputs:
     def __init__(self, error: BaseException | None, inputs: dict[str, Any]) -> None:
         self.error = error
         self.inputs = inputs
+
+
+def state_payload(payload: Any) -> tuple[BaseException | None, dict[str, Any] | None]:
+    """(error, resolved inputs) of a state row's payload: the error, the inputs (a node
+    becoming READY: no extra object per node), both, or None."""
+    kind = type(payload)
+    if kind is dict:
+        return None, payload
+    if kind is _ErrorAndInputs:
+        return payload.error, payload.inputs
+    return payload, None
 
 
 class EventLog:
@@ -131,7 +142,10 @@ class EventLog:
         self._add_time(time)
         self._add_node(node)
         self._add_code(STATE_CODE[state] | attempt << _ATTEMPT_SHIFT)
-        self._add_payload(error if inputs is None else ErrorAndInputs(error, inputs))
+        if inputs is None:
+            self._add_payload(error)
+        else:
+            self._add_payload(inputs if error is None else _ErrorAndInputs(error, inputs))
 
     def node_succeeded(
         self, time: float, node: Node, attempt: int, outputs: dict[str, Any]
@@ -188,11 +202,8 @@ class EventLog:
         time = self._times[i]
         if kind == STATE:
             state, attempt = unpack_state(code)
-            if type(payload) is ErrorAndInputs:
-                return NodeStateChanged(
-                    time, self.run_id, node.id, state, attempt, payload.error, payload.inputs
-                )
-            return NodeStateChanged(time, self.run_id, node.id, state, attempt, payload)
+            error, inputs = state_payload(payload)
+            return NodeStateChanged(time, self.run_id, node.id, state, attempt, error, inputs)
         if kind == OUTPUT:
             return NodeOutput(time, self.run_id, node.id, output_attempt(code), payload)
         return NodeAdded(time, self.run_id, node.id, node.tool.name, payload, node.group)

@@ -370,25 +370,24 @@ def collect_refs(value: Any, found: list[str]) -> Any:
 def resolve_refs(value: Any, nodes: Mapping[str, Node]) -> Any:
     """Replace every Ref in `value` by the concrete output it points to."""
     kind = type(value)
-    if kind is Ref:
-        outputs = nodes[value.node_id].outputs
-        assert outputs is not None, f"{value} read before its node succeeded"
-        return outputs if value.key is None else outputs[value.key]
-    if kind is list:
+    if kind is list:  # every container goes through here: one place reads a Ref
         resolved = []
         for item in value:
-            if type(item) is Ref:  # a fan-in's list of refs: no call per item
+            item_type = type(item)
+            if item_type is Ref:  # no call per item: a fan-in has thousands
                 outputs = nodes[item.node_id].outputs
                 assert outputs is not None, f"{item} read before its node succeeded"
                 item = outputs if item.key is None else outputs[item.key]
-            elif type(item) not in _SCALARS:
+            elif item_type not in _SCALARS:
                 item = resolve_refs(item, nodes)
             resolved.append(item)
         return resolved
-    if kind is tuple:
-        return tuple(resolve_refs(item, nodes) for item in value)
     if kind is dict:
-        return {k: resolve_refs(v, nodes) for k, v in value.items()}
+        return dict(zip(value, resolve_refs(list(value.values()), nodes), strict=True))
+    if kind is tuple:
+        return tuple(resolve_refs(list(value), nodes))
+    if kind is Ref:
+        return resolve_refs([value], nodes)[0]
     return value
 
 
@@ -522,32 +521,30 @@ class TaskGraph:
         nodes = self._nodes
         if node_id in nodes:
             raise GraphBuildError(f"duplicate node id {node_id!r}")
-        if type(inputs) is dict:  # the common case, kept short: plain values, no references
-            for value in inputs.values():
-                if type(value) not in _SCALARS:
-                    break
-            else:
-                node = nodes[node_id] = Node(node_id, tool, inputs, (), kind, group)
-                self._finalized = False
-                return node
-        found: list[str] = []
-        if not inputs:
-            clean: dict[str, Any] = {}
-        else:
-            clean = collect_refs(inputs, found)
-            if type(clean) is not dict:
-                clean = dict(clean)
+        if type(inputs) is not dict:
+            inputs = dict(inputs or {})
+        clean = inputs
+        found: list[str] | None = None
+        for value in inputs.values():  # the common case, kept short: values and refs
+            value_type = type(value)
+            if value_type in _SCALARS:
+                continue
+            if value_type is Ref:
+                if found is None:
+                    found = []
+                found.append(value.node_id)
+            else:  # handles, containers: the general walk
+                found = []
+                clean = collect_refs(inputs, found)
+                break
         if not found:
             upstream: tuple[str, ...] = ()
-        elif len(found) == 1:
-            upstream = (found[0],)
         else:
-            upstream = tuple(dict.fromkeys(found))
-        for upstream_id in upstream:
-            if upstream_id not in nodes:
-                self._ordered = False  # a forward reference: finalize() must sort
-        node = Node(node_id, tool, clean, upstream=upstream, kind=kind, group=group)
-        nodes[node_id] = node
+            upstream = (found[0],) if len(found) == 1 else tuple(dict.fromkeys(found))
+            for upstream_id in upstream:
+                if upstream_id not in nodes:
+                    self._ordered = False  # a forward reference: finalize() must sort
+        node = nodes[node_id] = Node(node_id, tool, clean, upstream, kind, group)
         self._finalized = False
         return node
 

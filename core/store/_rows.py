@@ -18,8 +18,8 @@ from .._eventlog import (
     KIND_MASK,
     OUTPUT,
     STATE,
-    ErrorAndInputs,
     output_attempt,
+    state_payload,
     unpack_state,
 )
 from .._states import TERMINAL_NODE_STATES, UNSUCCESSFUL_NODE_STATES, NodeState
@@ -188,10 +188,10 @@ class Batch:
             kind = code & KIND_MASK
             if kind == STATE:
                 state, attempt = unpack_state(code)
-                if type(payload) is ErrorAndInputs:
-                    cursor.waiting_inputs[node.id] = payload.inputs
-                    payload = payload.error
-                self._state(cursor, run_id, node.id, t, state, attempt, payload)
+                error, inputs = state_payload(payload)
+                if inputs is not None:
+                    cursor.waiting_inputs[node.id] = inputs
+                self._state(cursor, run_id, node.id, t, state, attempt, error)
             elif kind == ADDED:
                 self._added(cursor, run_id, node, payload)
             elif kind == OUTPUT:
