@@ -377,7 +377,9 @@ class Scheduler:
         if node._worker is not None:
             # Its worker is free from now on: a dependent made ready below is taken by
             # it, not by a new worker (a chain would otherwise start a task per node).
-            self._release(node)
+            # (`_release`, inlined: this runs once per node.)
+            node._worker = None
+            self.claimed -= 1
         if node.state in _HOLDING_SLOT and node.kind is TOOL_KIND:
             self.active -= 1  # the slot is given back (inline: this runs once per node)
             if self._occupancy_flush is None:
