@@ -7,6 +7,7 @@ carry that "where"; asyncio copies them into every task and worker thread it sta
 
 from __future__ import annotations
 
+import asyncio
 from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
@@ -21,3 +22,12 @@ current_run: ContextVar[Run | None] = ContextVar("graphdeck_run", default=None)
 #: True while a tool body executes, so tools it calls run inline instead of as new nodes
 #: (a new node would wait for a slot its caller holds)
 inside_node: ContextVar[bool] = ContextVar("graphdeck_inside_node", default=False)
+
+
+def loop_running() -> bool:
+    """Whether this thread is running an event loop (no loop: nothing can be awaited)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True

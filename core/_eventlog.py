@@ -35,6 +35,10 @@ STATE_CODE = {state: i << _KIND_BITS | STATE for i, state in enumerate(_STATES)}
 _SUCCEEDED_CODE = STATE_CODE[NodeState.SUCCEEDED]
 
 
+#: raw rows: times, nodes (None for OBJECT rows), codes, payloads
+LogColumns = tuple[list[float], list["Node | None"], list[int], list[Any]]
+
+
 def unpack_state(code: int) -> tuple[NodeState, int]:
     """(state, attempt) of a state row's code."""
     return _STATES[code >> _KIND_BITS & _STATE_MASK], code >> _ATTEMPT_SHIFT
@@ -172,12 +176,8 @@ class EventLog:
         """The typed events from position `index` on (up to `end`, exclusive)."""
         return [self.event(i) for i in range(index, len(self._payloads) if end is None else end)]
 
-    def columns(
-        self, index: int, end: int
-    ) -> tuple[list[float], list[Node | None], list[int], list[Any]]:
-        """Rows `index` to `end` as raw columns (time, node, code, payload), for a reader
-        that handles many rows and would rather not build an event per row (the history
-        writer). Decode with `code & KIND_MASK`, `unpack_state` and `output_attempt`."""
+    def columns(self, index: int, end: int) -> LogColumns:
+        """Rows `index` to `end` as raw columns (see `Run.event_rows`)."""
         return (
             self._times[index:end],
             self._nodes[index:end],
@@ -207,3 +207,25 @@ class EventLog:
         if kind == OUTPUT:
             return NodeOutput(time, self.run_id, node.id, output_attempt(code), payload)
         return NodeAdded(time, self.run_id, node.id, node.tool.name, payload, node.group)
+
+
+class LogReader:
+    """Reading a run's event log by position; shared by live runs and stored ones."""
+
+    _log: EventLog
+
+    def events_since(self, index: int) -> list[Event]:
+        """Events from position `index` on; `index + len(result)` is where to ask next."""
+        return self._log.since(index)
+
+    @property
+    def event_count(self) -> int:
+        return len(self._log)
+
+    def event_rows(self, index: int, end: int | None = None) -> LogColumns:
+        """Events `index` to `end` (default: all so far) as raw columns (time, node, code,
+        payload), for readers that take thousands of events at a time and would rather
+        not build an event object each (the monitor, the history writer). Decode with
+        `code & KIND_MASK`, `unpack_state`, `state_payload`, `output_attempt`; a row of
+        kind OBJECT carries the event itself as its payload."""
+        return self._log.columns(index, len(self._log) if end is None else end)

@@ -20,7 +20,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from . import _context
-from ._eventlog import EventLog
+from ._eventlog import EventLog, LogReader
 from ._graph import Node, NodeKind, TaskGraph, collect_refs, count_states, resolve_refs
 from ._scheduler import Scheduler, report_internal_error
 from ._states import UNSUCCESSFUL_NODE_STATES, NodeState, RunState
@@ -46,7 +46,7 @@ class Occupancy(NamedTuple):
     cap: int
 
 
-class Run:
+class Run(LogReader):
     """A handle on one run. Created by `graphdeck.start()`; see its docstring."""
 
     def __init__(
@@ -138,14 +138,6 @@ class Run:
         self._log_waiter = None
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
-
-    def events_since(self, index: int) -> list[Event]:
-        """Events from position `index` on; `index + len(result)` is where to ask next."""
-        return self._log.since(index)
-
-    @property
-    def event_count(self) -> int:
-        return len(self._log)
 
     async def events(self) -> AsyncIterator[Event]:
         """Every event from the start, then live ones, ending once the run has finished."""

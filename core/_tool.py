@@ -37,14 +37,6 @@ def _thread_pool() -> ThreadPoolExecutor:
     return _threads
 
 
-def _loop_running() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
-
-
 class Tool:
     """A function registered with `@tool`. See `tool` for the meaning of each option."""
 
@@ -224,7 +216,7 @@ class Tool:
         builder = _context.current_builder.get()
         if builder is not None:
             return builder.add_call(self, inputs)
-        if not self.is_async and not _loop_running():
+        if not self.is_async and not _context.loop_running():
             return self._call_detached_sync(inputs)
         if not _context.inside_node.get():
             run = _context.current_run.get()

@@ -43,6 +43,7 @@ from PySide6.QtWidgets import (
 )
 
 from graphdeck import GraphBuildError, Run, start
+from graphdeck._context import loop_running
 from graphdeck.executors import DaskExecutor
 from graphdeck.loader import GraphDef, line_in_file
 from graphdeck.runner import DEFAULT_MAX_CONCURRENCY
@@ -766,7 +767,10 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         live = self.controller.live()
-        if live and not self._closing:
+        # Without a running loop (closed after the app's loop ended) nothing can be waited
+        # for: close at once below (`Recorder.close` marks what was unfinished).
+        winding_down_possible = loop_running()
+        if live and not self._closing and winding_down_possible:
             event.ignore()
             box = QMessageBox(
                 QMessageBox.Icon.Question,
@@ -782,7 +786,7 @@ class MainWindow(QMainWindow):
             box.open()
             return
         unsaved = self.recorder is not None and not self.recorder.closed
-        if live or ((self.executors or unsaved) and not self._closing):
+        if winding_down_possible and (live or ((self.executors or unsaved) and not self._closing)):
             # Wind down first (runs, Dask clusters, the history's last writes), then close
             # for real: the window stays responsive meanwhile.
             event.ignore()

@@ -12,6 +12,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
+from .._eventlog import EventLog, LogReader
 from .._graph import Attempt, Node, NodeKind, Ref, TaskGraph, count_states
 from .._run import Occupancy
 from .._states import NodeState
@@ -71,7 +72,7 @@ class _StoredTool:
         return f"<stored tool {self.name}>"
 
 
-class StoredRunView:
+class StoredRunView(LogReader):
     """Quacks like a finished `Run` for the monitor's views; `stored` is the source."""
 
     children: tuple = ()
@@ -95,7 +96,7 @@ class StoredRunView:
         for stored_node in stored.nodes:
             tool = tools.setdefault(stored_node.tool, _StoredTool(stored_node.tool))
             self.graph._nodes[stored_node.id] = _rebuild_node(stored_node, tool)
-        self._events = _events(stored, self.state)
+        self._log = _replayed(_events(stored, self.state), self.graph._nodes, self.id)
         peak = max((sample[3] for sample in stored.occupancy if sample[1] is None), default=0)
         self.occupancy = Occupancy(0, peak, self.max_concurrency)
 
@@ -109,13 +110,6 @@ class StoredRunView:
     @property
     def done(self) -> bool:
         return True
-
-    @property
-    def event_count(self) -> int:
-        return len(self._events)
-
-    def events_since(self, index: int) -> list[Event]:
-        return self._events[index:]
 
     def counts(self) -> dict[NodeState, int]:
         return count_states(self.graph._nodes.values())
@@ -171,6 +165,20 @@ def _attempt(stored: StoredAttempt) -> Attempt:
         stored.finished_at,
         _error(stored.error, stored.traceback),
     )
+
+
+def _replayed(events: list[Event], nodes: Mapping[str, Node], run_id: str) -> EventLog:
+    """A log holding `events`, stored as a live run's log stores them."""
+    log = EventLog(run_id)
+    for event in events:
+        if isinstance(event, NodeAdded):
+            log.node_added(event.time, nodes[event.node_id])
+        elif isinstance(event, NodeStateChanged):
+            node = nodes[event.node_id]
+            log.node_state(event.time, node, event.state, event.attempt, event.error, event.inputs)
+        else:
+            log.append(event)
+    return log
 
 
 def _events(stored: StoredRun, state: StoredState) -> list[Event]:

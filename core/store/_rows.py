@@ -183,7 +183,7 @@ class Batch:
     def extend(self, cursor: RunCursor, run: Run, index: int, end: int) -> None:
         """Read log rows `index` to `end` of `run` (raw columns: no event objects)."""
         run_id = run.id
-        times, nodes, codes, payloads = run._log.columns(index, end)
+        times, nodes, codes, payloads = run.event_rows(index, end)
         for t, node, code, payload in zip(times, nodes, codes, payloads, strict=True):
             kind = code & KIND_MASK
             if kind == STATE:

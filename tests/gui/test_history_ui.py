@@ -229,6 +229,24 @@ def test_a_window_built_before_the_loop_runs_lists_the_history_once_it_does(
     qtbot.waitUntil(lambda: listed(win) == [("pipeline", "succeeded")], timeout=5000)
 
 
+def test_a_window_closed_after_its_loop_ended_still_saves_its_history(
+    qtbot, gui_loop, make_window, store, tmp_path
+) -> None:
+    win = make_window(store=store)
+    path = tmp_path / "pipeline.py"
+    write(path)
+    load(qtbot, win, path)
+    run_and_wait(qtbot, win)
+    run_id = win.current.run.id
+    asyncio.events._set_running_loop(None)  # a script that closes it after the loop
+    try:
+        win.close()
+    finally:
+        asyncio.events._set_running_loop(gui_loop)
+    assert win.recorder.closed
+    assert RunStore(store.path).load(run_id).summary.state == "succeeded"
+
+
 def test_an_agent_with_a_tuple_default_runs_again_from_history(
     qtbot, agent_in_history, make_window, store
 ) -> None:
