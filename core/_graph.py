@@ -75,6 +75,28 @@ class AttemptList(list):
         return len(self)
 
 
+class _OnSide:
+    """A seldom-set node attribute, kept on the node's side object (`Node._rare`): a slot
+    costs 8 B on every node of a 100k-node run, and these are set on a few at most."""
+
+    def __init__(self, default: Any = None, *, doc: str) -> None:
+        self.default = default
+        self.__doc__ = doc
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.field = name.lstrip("_")  # its name on `_Rare`
+
+    def __get__(self, node: Node | None, owner: type | None = None) -> Any:
+        if node is None:
+            return self
+        rare = node._rare
+        return self.default if rare is None else getattr(rare, self.field)
+
+    def __set__(self, node: Node, value: Any) -> None:
+        if value is not self.default or node._rare is not None:
+            setattr(node._side(), self.field, value)
+
+
 class Node:
     """A tool call in a graph, and the record of its execution in the run.
 
@@ -136,62 +158,14 @@ class Node:
         self._waiter: asyncio.Future[dict[str, Any]] | None = None  # graph_fn awaits this
         self._rare: _Rare | None = None
 
-    # Seldom-set attributes live in one side object: a slot costs 8 B on every node of a
-    # 100k-node run, and these are set on a few nodes at most.
-
-    @property
-    def where(self) -> str | None:
-        """The remote worker the last attempt ran on (None: this process)."""
-        rare = self._rare
-        return rare.where if rare is not None else None
-
-    @where.setter
-    def where(self, worker: str | None) -> None:
-        self._side().where = worker
-
-    @property
-    def _override(self) -> dict[str, Any] | None:
-        """Inputs edited for the node's next re-run."""
-        rare = self._rare
-        return rare.override if rare is not None else None
-
-    @_override.setter
-    def _override(self, inputs: dict[str, Any] | None) -> None:
-        self._side().override = inputs
-
-    @property
-    def children(self) -> list[Node] | None:
-        """A map node's children, one per item, once it expanded (None before, and for
-        every other node)."""
-        rare = self._rare
-        return rare.children if rare is not None else None
-
-    @children.setter
-    def children(self, children: list[Node] | None) -> None:
-        if children is not None or self._rare is not None:
-            self._side().children = children
-
-    @property
-    def _history(self) -> list[Attempt] | None:
-        """Attempts before the current one (retries, re-runs)."""
-        rare = self._rare
-        return rare.history if rare is not None else None
-
-    @_history.setter
-    def _history(self, attempts: list[Attempt] | None) -> None:
-        if attempts is not None or self._rare is not None:
-            self._side().history = attempts
-
-    @property
-    def _cancel_requested(self) -> bool:
-        """`cancel_node` asked for this attempt to stop."""
-        rare = self._rare
-        return rare is not None and rare.cancel_requested
-
-    @_cancel_requested.setter
-    def _cancel_requested(self, requested: bool) -> None:
-        if requested or self._rare is not None:
-            self._side().cancel_requested = requested
+    where = _OnSide(doc="The remote worker the last attempt ran on (None: this process).")
+    children = _OnSide(
+        doc="A map node's children, one per item, once it expanded (None before, and "
+        "for every other node)."
+    )
+    _override = _OnSide(doc="Inputs edited for the node's next re-run.")
+    _history = _OnSide(doc="Attempts before the current one (retries, re-runs).")
+    _cancel_requested = _OnSide(False, doc="`cancel_node` asked for this attempt to stop.")
 
     def _side(self) -> _Rare:
         rare = self._rare

@@ -53,6 +53,14 @@ def listed(win) -> list[tuple[str, str]]:
     return [(r.graph, r.state) for r in win.history.model.runs]
 
 
+def run_pipeline(qtbot, win, tmp_path: Path):
+    """Load a fresh pipeline file into `win` and run it to the end (it succeeds)."""
+    path = tmp_path / "pipeline.py"
+    write(path)
+    load(qtbot, win, path)
+    return run_and_wait(qtbot, win)
+
+
 def finish_first_run(qtbot, win, path) -> str:
     load(qtbot, win, path)
     win.policy_combo.setCurrentText("continue")
@@ -216,10 +224,7 @@ def test_a_window_built_before_the_loop_runs_lists_the_history_once_it_does(
     qtbot, gui_loop, make_window, store, tmp_path
 ) -> None:
     first = make_window(store=store)
-    path = tmp_path / "pipeline.py"
-    write(path)
-    load(qtbot, first, path)
-    run_and_wait(qtbot, first)
+    run_pipeline(qtbot, first, tmp_path)
     assert first.recorder.flush()
     asyncio.events._set_running_loop(None)  # as in the app: the window comes first
     try:
@@ -233,11 +238,7 @@ def test_a_window_closed_after_its_loop_ended_still_saves_its_history(
     qtbot, gui_loop, make_window, store, tmp_path
 ) -> None:
     win = make_window(store=store)
-    path = tmp_path / "pipeline.py"
-    write(path)
-    load(qtbot, win, path)
-    run_and_wait(qtbot, win)
-    run_id = win.current.run.id
+    run_id = run_pipeline(qtbot, win, tmp_path).id
     asyncio.events._set_running_loop(None)  # a script that closes it after the loop
     try:
         win.close()
