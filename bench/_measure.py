@@ -50,6 +50,6 @@ def parse_options(doc: str | None) -> tuple[argparse.Namespace, list[int]]:
     """The benchmarks' shared options (--quick, --repeat) and the sizes N to run."""
     parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip N = 100k")
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     return args, [1_000, 10_000] if args.quick else [1_000, 10_000, 100_000]

@@ -257,7 +257,11 @@ class Scheduler:
                     if pools or tool.pool is not None:
                         held = await self._acquire_pools(tool)
                     self.set_state(node, RUNNING)
-                    self._take_slot()
+                    active = self.active = self.active + 1  # it holds a slot now
+                    if active > self.peak:
+                        self.peak = active
+                    if self._occupancy_flush is None:
+                        self._flush_occupancy_soon()
                     inputs = node.resolved_inputs
                     assert inputs is not None
                     remote = self.executor
@@ -537,13 +541,6 @@ class Scheduler:
         self.fill_workers()
 
     # -- occupancy ----------------------------------------------------------------------------
-
-    def _take_slot(self) -> None:
-        self.active += 1
-        if self.active > self.peak:
-            self.peak = self.active
-        if self._occupancy_flush is None:
-            self._flush_occupancy_soon()
 
     def _flush_occupancy_soon(self) -> None:
         # One OccupancyChanged per loop iteration at most: a saturated run would otherwise
