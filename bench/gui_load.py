@@ -3,6 +3,8 @@
     python bench/gui_load.py            # offscreen; best of --repeat runs
     python bench/gui_load.py --history  # the same with the run history recording (as the
                                         # app does by default), into a temporary file
+    python bench/gui_load.py --tab Occupancy  # with that detail tab on screen (default:
+                                              # Inspector, the one the app opens with)
 
 Reports, measured in this one process run:
 - the run's wall time with the window showing it, and the same run headless (ratio);
@@ -77,7 +79,7 @@ def startup_seconds() -> tuple[float, float]:
     return time.perf_counter() - began, float(out.strip().splitlines()[-1])
 
 
-def gui_runs(repeat: int, history: Path | None) -> dict[str, float]:
+def gui_runs(repeat: int, history: Path | None, tab: str) -> dict[str, float]:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
@@ -92,6 +94,10 @@ def gui_runs(repeat: int, history: Path | None) -> dict[str, float]:
 
     window = MainWindow(settings, store=RunStore(history) if history else None)
     window.resize(1400, 860)
+    titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
+    if tab not in titles:
+        raise SystemExit(f"--tab must be one of {', '.join(titles)}")
+    window.tabs.setCurrentIndex(titles.index(tab))
     window.show()
     figures: dict[str, float] = {"rss_before_mb": rss_mb()}
 
@@ -155,13 +161,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--history", action="store_true", help="record the runs (SQLite)")
+    parser.add_argument("--tab", default="Inspector", help="detail tab on screen")
     args = parser.parse_args()
     headless = headless_seconds(args.repeat)
     with tempfile.TemporaryDirectory() as tmp:
-        gui = gui_runs(args.repeat, Path(tmp) / "history.sqlite3" if args.history else None)
+        history = Path(tmp) / "history.sqlite3" if args.history else None
+        gui = gui_runs(args.repeat, history, args.tab)
     total, in_python = startup_seconds()
     recording = ", recorded in the run history" if args.history else ""
-    print(f"10,000-node fan-out at cap {CAP} (best of {args.repeat}{recording}):")
+    print(f"10,000-node fan-out at cap {CAP} (best of {args.repeat}{recording}, {args.tab} tab):")
     print(f"  headless run            {headless:8.3f} s")
     ratio = gui["gui_run_s"] / headless
     print(f"  run with window shown   {gui['gui_run_s']:8.3f} s   ratio {ratio:.2f}")

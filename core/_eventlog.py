@@ -39,6 +39,11 @@ _SUCCEEDED_CODE = STATE_CODE[NodeState.SUCCEEDED]
 LogColumns = tuple[list[float], list["Node | None"], list[int], list[Any]]
 
 
+#: the state of a state row, by `code & STATE_ROW_BITS` (a reader's shortcut: one lookup)
+STATE_ROW_BITS = (1 << _ATTEMPT_SHIFT) - 1
+STATE_OF_ROW = {code: state for state, code in STATE_CODE.items()}
+
+
 def unpack_state(code: int) -> tuple[NodeState, int]:
     """(state, attempt) of a state row's code."""
     return _STATES[code >> _KIND_BITS & _STATE_MASK], code >> _ATTEMPT_SHIFT

@@ -105,6 +105,7 @@ class MainWindow(QMainWindow):
         self.document = GraphDocument(self)
         self.controller = RunController(self)
         self.current: RunTracker | None = None
+        self._rerun_allowed: bool | None = None  # as last set by `_set_rerun_allowed`
         self._shown_messages = 0
         self._closing = False
         self._shutdown_task: asyncio.Task[None] | None = None
@@ -554,6 +555,7 @@ class MainWindow(QMainWindow):
         return self.controller.track(handle)
 
     def _set_rerun_allowed(self, allowed: bool) -> None:
+        self._rerun_allowed = allowed
         stored = self._current_stored()
         node_reruns = allowed and stored is None  # a stored run is read-only
         self.graph_view.rerun_allowed = node_reruns
@@ -712,7 +714,8 @@ class MainWindow(QMainWindow):
         if tracker is not self.current:
             return
         self.graph_view.refresh(tracker.take_changed())
-        self._set_rerun_allowed(tracker.run.done)
+        if tracker.run.done is not self._rerun_allowed:  # (it refreshes the inspector)
+            self._set_rerun_allowed(tracker.run.done)
         if tracker.finished:  # the last word: bring every panel up to date once
             self.occupancy.show_tracker(tracker)
             if self.tabs.currentWidget() is self.timeline:

@@ -15,7 +15,7 @@ from collections import Counter
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from graphdeck import Node, NodeKind, NodeState, Run
-from graphdeck._eventlog import ADDED, KIND_MASK, OBJECT, STATE, unpack_state
+from graphdeck._eventlog import ADDED, KIND_MASK, OBJECT, STATE, STATE_OF_ROW, STATE_ROW_BITS
 from graphdeck._states import TERMINAL_NODE_STATES as TERMINAL
 from graphdeck.events import (
     ChannelMessage,
@@ -75,7 +75,7 @@ class RunTracker:
             kind = code & KIND_MASK
             if kind == STATE:
                 assert node is not None
-                state = unpack_state(code)[0]
+                state = STATE_OF_ROW[code & STATE_ROW_BITS]
                 node_id = node.id
                 counts[states[node_id]] -= 1
                 states[node_id] = state
