@@ -379,9 +379,9 @@ class Scheduler:
     ) -> None:
         """Move a node to a terminal state and let the graph react to it."""
         if node._worker is not None:
-            # Its worker is free from now on: a dependent made ready below is taken by
-            # it, not by a new worker (a chain would otherwise start a task per node).
-            # (`_release`, inlined: this runs once per node.)
+            # Its worker is free from now on: the dependents made ready below count it as
+            # free (no extra worker is started for them). `_release`, inlined: this runs
+            # once per node.
             node._worker = None
             self.claimed -= 1
         if node.state in _HOLDING_SLOT and node.kind is TOOL_KIND:
