@@ -94,8 +94,9 @@ class EventLog:
         self.run_id = run_id
         # Lists, not arrays: `array.append` parses its argument like a C API call
         # (PyArg_Parse), measured at ~400 instructions per row under callgrind. Memory is
-        # the same: a row's float is the very object the node keeps as started_at or
-        # finished_at (or one shared by a batch), and codes are small cached ints.
+        # about the same: most rows' floats are the very objects the node keeps as
+        # started_at or finished_at, or one shared by a batch (only a READY row after an
+        # upstream finished has its own), and codes are small cached ints.
         self._times: list[float] = []
         self._nodes: list[Node | None] = []
         self._codes: list[int] = []  # kind, and for node rows: state and attempt
