@@ -115,10 +115,6 @@ class Tool:
     def bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
         """Turn a call's arguments into the node's named inputs, or say what is wrong."""
         required = self._required
-        # The usual call: exactly the required arguments, by name. (`issuperset` of the
-        # dict itself: comparing key views costs twice as much, per node of a build.)
-        if not args and len(kwargs) == len(required) and required.issuperset(kwargs):
-            return kwargs
         if args:
             if len(args) > len(self._positional):
                 raise TypeError(
@@ -212,7 +208,14 @@ class Tool:
         raise AssertionError("unreachable")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        inputs = self.bind(args, kwargs)
+        required = self._required
+        # The usual call, checked here without calling `bind` (this runs once per node of
+        # a build): exactly the required arguments, by name. (`issuperset` of the dict
+        # itself: comparing key views costs twice as much.)
+        if not args and len(kwargs) == len(required) and required.issuperset(kwargs):
+            inputs = kwargs
+        else:
+            inputs = self.bind(args, kwargs)
         builder = _context.current_builder.get()
         if builder is not None:
             return builder.add_call(self, inputs)
