@@ -96,7 +96,8 @@ class EventLog:
         # (PyArg_Parse), measured at ~400 instructions per row under callgrind. Memory is
         # about the same: most rows' floats are the very objects the node keeps as
         # started_at or finished_at, or one shared by a batch (only a READY row after an
-        # upstream finished has its own), and codes are small cached ints.
+        # upstream finished has its own), and codes are small ints Python caches (for a
+        # node's first attempts).
         self._times: list[float] = []
         self._nodes: list[Node | None] = []
         self._codes: list[int] = []  # kind, and for node rows: state and attempt

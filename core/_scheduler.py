@@ -15,7 +15,8 @@ Invariants:
 - `claimed` == number of nodes held by a worker (`node._worker` set: executing, or waiting
   for a pool slot). A worker lets go when its node finishes, before dependents are queued,
   so `len(workers) - claimed` workers are free to take queued nodes.
-- every node state change goes through `set_state`, which emits the event.
+- every node state change goes through `set_state` (or `set_states`, its batch form for
+  a run's roots), which emits the event.
 """
 
 from __future__ import annotations
