@@ -344,25 +344,31 @@ def collect_refs(value: Any, found: list[str]) -> Any:
 def resolve_refs(value: Any, nodes: Mapping[str, Node]) -> Any:
     """Replace every Ref in `value` by the concrete output it points to."""
     kind = type(value)
-    if kind is list:  # every container goes through here: one place reads a Ref
-        resolved = []
-        for item in value:
-            item_type = type(item)
-            if item_type is Ref:  # no call per item: a fan-in has thousands
-                outputs = nodes[item.node_id].outputs
-                assert outputs is not None, f"{item} read before its node succeeded"
-                item = outputs if item.key is None else outputs[item.key]
-            elif item_type not in _SCALARS:
-                item = resolve_refs(item, nodes)
-            resolved.append(item)
-        return resolved
     if kind is dict:
-        return dict(zip(value, resolve_refs(list(value.values()), nodes), strict=True))
+        return dict(zip(value, _resolve_all(value.values(), nodes), strict=True))
+    if kind is list:
+        return _resolve_all(value, nodes)
     if kind is tuple:
-        return tuple(resolve_refs(list(value), nodes))
+        return tuple(_resolve_all(value, nodes))
     if kind is Ref:
-        return resolve_refs([value], nodes)[0]
+        return _resolve_all((value,), nodes)[0]
     return value
+
+
+def _resolve_all(items: Iterable[Any], nodes: Mapping[str, Node]) -> list[Any]:
+    """`items` resolved, as a list: the one place a Ref is read, with no call per item
+    (a fan-in has thousands)."""
+    resolved = []
+    for item in items:
+        item_type = type(item)
+        if item_type is Ref:
+            outputs = nodes[item.node_id].outputs
+            assert outputs is not None, f"{item} read before its node succeeded"
+            item = outputs if item.key is None else outputs[item.key]
+        elif item_type not in _SCALARS:
+            item = resolve_refs(item, nodes)
+        resolved.append(item)
+    return resolved
 
 
 class NodeView:
