@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from . import _context
-from ._graph import NodeHandle, NodeKind, Ref, TaskGraph, collect_refs
+from ._graph import NodeHandle, NodeKind, Ref, TaskGraph, collect_refs, new_bare
 from ._tool import Tool
 from .errors import GraphBuildError
 
@@ -43,7 +43,9 @@ class Builder:
             node_id = f"{name}_{n}"
         else:
             node_id = self._new_id(tool.name)
-        return tool.handle_type(self.graph.add_node(node_id, tool, inputs, NodeKind.TOOL, group))
+        handle = new_bare(tool.handle_type)  # (no __init__ call: see `new_bare`)
+        handle._node = self.graph.add_node(node_id, tool, inputs, NodeKind.TOOL, group)
+        return handle
 
     def add_map(self, tool: Tool, inputs: dict[str, Any]) -> NodeHandle:
         node_id = self._new_id(f"{tool.name}.map")
