@@ -31,6 +31,7 @@ from .errors import (
 )
 from .limits import Pool
 from .runner import run, run_async, start
+from .values import Secret
 
 __version__ = "0.1.0"
 
@@ -58,6 +59,7 @@ __all__ = [
     "RunFailed",
     "RunState",
     "RunTimedOut",
+    "Secret",
     "TaskGraph",
     "Tool",
     "ToolOutputError",
