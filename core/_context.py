@@ -24,6 +24,20 @@ current_run: ContextVar[Run | None] = ContextVar("graphdeck_run", default=None)
 inside_node: ContextVar[bool] = ContextVar("graphdeck_inside_node", default=False)
 
 
+#: set when the user interrupts a second time (Ctrl-C while the first is winding the run
+#: down): from then on a KeyboardInterrupt is the user's, not a tool's, and is let through
+_exit_requested = False
+
+
+def request_exit() -> None:
+    global _exit_requested
+    _exit_requested = True
+
+
+def exit_requested() -> bool:
+    return _exit_requested
+
+
 def loop_running() -> bool:
     """Whether this thread is running an event loop (no loop: nothing can be awaited)."""
     try:

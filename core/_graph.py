@@ -271,7 +271,6 @@ class NodeHandle:
         return f"<NodeHandle {self._node.id}>"
 
 
-_HANDLE_TYPES: set[type] = {NodeHandle}
 #: `object.__new__`, looked up once (each lookup makes a bound method): the handles and refs
 #: a builder makes skip their __init__, one frame less each (a 10k-node build makes 20k)
 new_bare = object.__new__
@@ -290,9 +289,7 @@ def handle_type(outputs: tuple[str, ...] | None) -> type[NodeHandle]:
     namespace: dict[str, Any] = {"__slots__": ()}
     for name in names:
         namespace[name] = property(_output_ref(name), doc=f"a reference to output {name!r}")
-    subclass = type("NodeHandle", (NodeHandle,), namespace)
-    _HANDLE_TYPES.add(subclass)
-    return subclass
+    return type("NodeHandle", (NodeHandle,), namespace)
 
 
 def _output_ref(key: str) -> Any:
@@ -315,9 +312,6 @@ def collect_refs(value: Any, found: list[str]) -> Any:
     if kind is Ref:
         found.append(value.node_id)
         return value
-    if kind in _HANDLE_TYPES:
-        found.append(value._node.id)
-        return Ref(value._node.id)
     if kind is list or kind is tuple:
         before = len(found)
         items = []
@@ -342,6 +336,9 @@ def collect_refs(value: Any, found: list[str]) -> Any:
                     items_d = dict(value)
                 items_d[k] = converted
         return value if items_d is None else items_d
+    if isinstance(value, NodeHandle):  # (one handle class per tool: no registry of them)
+        found.append(value._node.id)
+        return Ref(value._node.id)
     if hasattr(value, "_graphdeck_refs_"):  # SubgraphHandle and similar composites
         return collect_refs(value._graphdeck_refs_(), found)
     return value

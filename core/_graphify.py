@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from . import _context
+from ._frames import innermost_user_frame
 from ._graph import NodeHandle, NodeKind, Ref, TaskGraph, collect_refs, new_bare
 from ._tool import Tool
 from .errors import GraphBuildError
@@ -125,6 +126,12 @@ class Graphify:
         inputs: Sequence[str] | None,
         outputs: Sequence[str] | None,
     ) -> None:
+        if inspect.iscoroutinefunction(fn) or inspect.isasyncgenfunction(fn):
+            raise TypeError(
+                f"@graphify needs a plain `def` builder; {fn.__name__!r} is async. A builder "
+                "only wires tool calls together (nothing in it is awaited): write `def`, or "
+                "use @graph_fn for an agent whose body awaits its tool calls"
+            )
         self.fn = fn
         self.name: str = name or fn.__name__
         signature = inspect.signature(fn)
@@ -163,6 +170,10 @@ class Graphify:
         token = _context.current_builder.set(builder)
         try:
             returned = self.fn(**values)
+        except (Exception, SystemExit, KeyboardInterrupt) as exc:
+            if isinstance(exc, KeyboardInterrupt) and _context.exit_requested():
+                raise
+            raise _build_failed(self, exc) from exc
         finally:
             _context.current_builder.reset(token)
         outputs = _check_returned(self, returned)
@@ -182,6 +193,18 @@ class Graphify:
 
         max_concurrency = kwargs.pop("max_concurrency", None)
         return run_async(self, kwargs, max_concurrency=max_concurrency)
+
+
+def _build_failed(graph: Graphify, error: BaseException) -> GraphBuildError:
+    """Whatever a builder raises is a build error of one line: where (the innermost line
+    of user code) and what. (A KeyError used to print only its key; other errors, a
+    traceback.)"""
+    frame = innermost_user_frame(error.__traceback__)
+    where = f"{frame.filename}:{frame.lineno}: " if frame is not None else ""
+    if isinstance(error, GraphBuildError):
+        return GraphBuildError(f"{where}{error}")
+    described = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    return GraphBuildError(f"{where}graphify {graph.name!r} failed to build: {described}")
 
 
 def bind_graph_inputs(

@@ -15,7 +15,8 @@ import asyncio
 import contextvars
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterable, Mapping
+import weakref
+from collections.abc import AsyncIterator, Coroutine, Iterable, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
@@ -33,6 +34,10 @@ if TYPE_CHECKING:
     from ._tool import Tool
     from .executors import Executor
     from .limits import Pool
+
+#: Tasks some run abandoned after they ignored cancellation for its grace period. The run
+#: has reported each by name; closing the loop need not wait for them a second time.
+ABANDONED: weakref.WeakSet[asyncio.Task[Any]] = weakref.WeakSet()
 
 RerunMode = Literal["node", "downstream", "failed"]
 _RERUN_MODES = ("node", "downstream", "failed")
@@ -78,6 +83,8 @@ class Run(LogReader):
         #: the outputs of the last finished round (partial ones if it did not succeed)
         self.outputs: dict[str, Any] | None = None
         self.error: RunError | None = None
+        #: what the user should know that is not a failure (also in the event stream)
+        self.warnings: list[RunWarning] = []
         self._agent = agent
         self._agent_outputs: dict[str, Any] | None = None
         self._body_task: asyncio.Task[Any] | None = None
@@ -93,6 +100,11 @@ class Run(LogReader):
         self._rounds = 0
         self._round_nodes: list[Node] | None = None  # what the current re-run executes
         self._dynamic_ids: dict[str, int] = {}
+        # Invariant: until the driver has opened the round's nodes (`_seeded`), a
+        # `cancel_node` is only recorded here (the node is not announced yet, or still
+        # holds the previous round's state) and applied right after they open.
+        self._seeded = False
+        self._early_cancels: list[Node] = []
 
     def __repr__(self) -> str:
         return f"<Run {self.id} {self.name!r} {self.state.value}>"
@@ -128,6 +140,8 @@ class Run(LogReader):
     # -- events -----------------------------------------------------------------------------
 
     def _emit(self, event: Event) -> None:
+        if type(event) is RunWarning:
+            self.warnings.append(event)
         self._log.append(event)
         if self._log_waiter is not None:
             self._wake_readers()
@@ -165,6 +179,7 @@ class Run(LogReader):
         # not be logged as "never retrieved".
         self._outcome.add_done_callback(_consume_exception)
         self._sched.stopping = False
+        self._seeded = False
         self.state = RunState.RUNNING
         self.started_at = time.time()
         self.finished_at = None
@@ -198,8 +213,12 @@ class Run(LogReader):
                 self._start_agent_body()
             else:
                 self._seed(targets if targets is not None else list(self.graph._nodes.values()))
-                if self._sched.unfinished == 0:
-                    self._request("idle")
+            self._seeded = True
+            for node in self._early_cancels:
+                self._sched.cancel_node(node, self.grace)
+            self._early_cancels.clear()
+            if self._agent is None and self._sched.unfinished == 0:
+                self._request("idle")
             assert self._wake is not None
             reason = await self._wake
             verdict = await self._conclude(reason)
@@ -284,7 +303,7 @@ class Run(LogReader):
         ctx.run(_context.inside_node.set, False)
         from ._graph_fn import Context
 
-        coro = self._agent.fn(**self.inputs, context=Context(self))
+        coro = _exits_as_errors(self._agent.fn(**self.inputs, context=Context(self)))
         self._body_task = asyncio.get_running_loop().create_task(
             coro, name=f"graphdeck-agent-{self.name}-{self.id}", context=ctx
         )
@@ -313,6 +332,8 @@ class Run(LogReader):
             if body.cancelled():
                 return RunState.CANCELLED, None, False
             error = body.exception()
+            if isinstance(error, AgentExited):
+                error = error.exit  # the run fails with what the body raised
             if error is None:
                 self._agent_outputs = _agent_outputs(body.result())
                 return RunState.SUCCEEDED, None, False
@@ -455,6 +476,7 @@ class Run(LogReader):
         it is never garbage-collected while pending."""
         self._abandoned.add(task)
         task.add_done_callback(self._abandoned.discard)
+        ABANDONED.add(task)
 
     async def wait(self) -> None:
         """Wait until the run has finished, without raising its outcome."""
@@ -481,8 +503,12 @@ class Run(LogReader):
         """Request cancellation of one node; its dependents are marked cancelled, other
         branches go on. Returns at once; no-op if the node already ended."""
         node = self._node(node_id)
-        if self.state is RunState.RUNNING:
+        if self.state is not RunState.RUNNING:
+            return
+        if self._seeded:
             self._sched.cancel_node(node, self.grace)
+        elif node not in self._early_cancels:
+            self._early_cancels.append(node)
 
     def rerun(
         self,
@@ -648,6 +674,24 @@ class Run(LogReader):
         self._emit(ChildRunStarted(time.time(), self.id, child.id, child.name))
         if self._sched.stopping:
             child.cancel()
+
+
+class AgentExited(Exception):
+    """Carries a SystemExit or KeyboardInterrupt an agent body raised out of its Task
+    (which would otherwise re-raise it from the event loop and end the process)."""
+
+    def __init__(self, exit: BaseException) -> None:
+        super().__init__(exit)
+        self.exit = exit
+
+
+async def _exits_as_errors(body: Coroutine[Any, Any, Any]) -> Any:
+    try:
+        return await body
+    except (SystemExit, KeyboardInterrupt) as exc:
+        if _context.exit_requested():
+            raise
+        raise AgentExited(exc) from exc
 
 
 def _consume_exception(future: asyncio.Future[Any]) -> None:

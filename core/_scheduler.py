@@ -27,6 +27,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from . import _context
+from ._context import exit_requested
 from ._graph import Node, NodeKind, resolve_refs
 from ._states import (
     _TRANSITIONS,
@@ -36,6 +37,7 @@ from ._states import (
 )
 from .errors import CancellationIgnored, NodeCancelled
 from .events import NodePlaced, OccupancyChanged, RunWarning
+from .values import Secret, reveal
 
 if TYPE_CHECKING:
     from ._run import Run
@@ -265,6 +267,8 @@ class Scheduler:
                         self._flush_occupancy_soon()
                     inputs = node.resolved_inputs
                     assert inputs is not None
+                    if Secret.made:  # (False until the process makes its first Secret)
+                        inputs = reveal(inputs)
                     remote = self.executor
                     if remote is not None and tool.executor == "local":
                         remote = None
@@ -286,6 +290,16 @@ class Scheduler:
                                 await asyncio.sleep(delay)
                             failures += 1
                             self.set_state(node, RUNNING)
+                        except (SystemExit, KeyboardInterrupt) as exc:
+                            # User code asked the process to exit (`sys.exit`, argparse, a
+                            # raised KeyboardInterrupt): out of a worker Task asyncio would
+                            # re-raise it from the loop and take the process (the monitor,
+                            # every other run) down. The node fails with it; never retried.
+                            if exit_requested():
+                                raise
+                            if node._worker is task:
+                                self.finish(node, FAILED, exc)
+                            break
                         else:
                             if node._worker is task:  # (else: abandoned, already settled)
                                 if node._rare is not None and node._cancel_requested:
@@ -294,6 +308,11 @@ class Scheduler:
                                     # cancellation is consumed.
                                     task.uncancel()
                                     self.finish(node, CANCELLED)
+                                elif self.stopping and task.cancelling():
+                                    # The same under the run's cancel (stop policy, timeout,
+                                    # cancel): the cancel wins, and it goes on to the worker.
+                                    self.finish(node, CANCELLED)
+                                    raise asyncio.CancelledError
                                 else:
                                     self.finish(node, SUCCEEDED, outputs=outputs)
                             break

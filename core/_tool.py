@@ -13,29 +13,16 @@ import importlib
 import inspect
 import sys
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, overload
 
 from . import _context
 from ._graph import handle_type
+from ._threads import tool_threads
 from .errors import GraphBuildError, ToolOutputError
+from .values import Secret, reveal
 
 if TYPE_CHECKING:
     from .limits import Pool
-
-# Threads for plain-function tools. Shared by all runs; sized well above a typical cap
-# because a thread whose node timed out or was cancelled keeps running until its body
-# returns (Python cannot interrupt it), and must not starve the tools that follow.
-_THREADS_MAX = 64
-_threads: ThreadPoolExecutor | None = None
-
-
-def _thread_pool() -> ThreadPoolExecutor:
-    global _threads
-    if _threads is None:
-        _threads = ThreadPoolExecutor(_THREADS_MAX, thread_name_prefix="graphdeck-tool")
-    return _threads
-
 
 class Tool:
     """A function registered with `@tool`. See `tool` for the meaning of each option."""
@@ -173,15 +160,23 @@ class Tool:
         if self.is_async:
             return self.fn(**inputs)
         ctx = contextvars.copy_context()
-        loop = asyncio.get_running_loop()
-        return loop.run_in_executor(_thread_pool(), functools.partial(ctx.run, self.fn, **inputs))
+        call = functools.partial(ctx.run, self.fn, **inputs)
+        return asyncio.wrap_future(tool_threads().submit(call))
 
     async def attempt(self, inputs: dict[str, Any]) -> dict[str, Any]:
         """One attempt under the tool's timeout, normalised."""
         if self.timeout is None:
             return self.normalize(await self.invoke(inputs))
-        async with asyncio.timeout(self.timeout):
-            raw = await self.invoke(inputs)
+        deadline = asyncio.timeout(self.timeout)
+        try:
+            async with deadline:
+                raw = await self.invoke(inputs)
+        except TimeoutError:
+            if not deadline.expired():  # the body's own timeout, not ours
+                raise
+            raise TimeoutError(
+                f"tool {self.name!r} ran past its timeout of {self.timeout:g}s"
+            ) from None
         return self.normalize(raw)
 
     async def call_detached(self, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -219,12 +214,14 @@ class Tool:
         builder = _context.current_builder.get()
         if builder is not None:
             return builder.add_call(self, inputs)
-        if not self.is_async and not _context.loop_running():
-            return self._call_detached_sync(inputs)
         if not _context.inside_node.get():
             run = _context.current_run.get()
-            if run is not None:
-                return run.call_tool(self, inputs)
+            if run is not None and _context.loop_running():
+                return run.call_tool(self, inputs)  # (secrets revealed when it runs)
+        if Secret.made:
+            inputs = reveal(inputs)
+        if not self.is_async and not _context.loop_running():
+            return self._call_detached_sync(inputs)
         return self.call_detached(inputs)
 
     def map(self, **kwargs: Any) -> Any:

@@ -34,6 +34,7 @@ from .errors import GraphBuildError, GraphLoadError, RunCancelled, RunError, Run
 from .loader import GraphDef, load_graph_file
 from .runner import close_loop, start
 from .store import KEEP_RUNS, Recorder, RunStore, StoreError
+from .values import short_repr
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 
@@ -266,11 +267,13 @@ def _report(
             "duration_s": round(duration, 6),
             "errors": {k: f"{type(e).__name__}: {e}" for k, e in errors.items()},
         }
-        json.dump(document, out, default=repr, indent=2)
+        json.dump(document, out, default=short_repr, indent=2)
         out.write("\n")
     else:
         for name, value in outputs.items():
             out.write(f"{name}: {_show(value)}\n")
+    for warning in handle.warnings:
+        err.write(f"warning: {warning.message}\n")
     summary = ", ".join(f"{n} {s}" for s, n in counts.items())
     if isinstance(error, RunCancelled):
         err.write(f"graphdeck: run {handle.name} cancelled after {duration:.2f}s ({summary})\n")
@@ -286,7 +289,7 @@ def _show(value: Any) -> str:
     try:
         return json.dumps(value)
     except (TypeError, ValueError):
-        return repr(value)
+        return short_repr(value)
 
 
 def _open_monitor(argv: list[str]) -> int:

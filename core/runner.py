@@ -17,7 +17,7 @@ from . import _context
 from ._graph import TaskGraph
 from ._graph_fn import GraphFn
 from ._graphify import Graphify
-from ._run import Run
+from ._run import ABANDONED, Run
 from .errors import GraphBuildError
 from .executors import Executor, parse_executor
 from .limits import Pool
@@ -151,6 +151,7 @@ def run_in_new_loop(main: Coroutine[Any, Any, T]) -> T:
     def on_sigint(signum: int, frame: Any) -> None:
         nonlocal interrupted
         if interrupted:
+            _context.request_exit()
             raise KeyboardInterrupt
         interrupted = True
         loop.call_soon_threadsafe(task.cancel)
@@ -171,11 +172,21 @@ def run_in_new_loop(main: Coroutine[Any, Any, T]) -> T:
 
 
 def close_loop(loop: asyncio.AbstractEventLoop, grace: float = DEFAULT_CANCEL_GRACE) -> None:
+    """Cancel what is left, wait up to `grace` for it, and close the loop.
+
+    Tasks a run already abandoned (they ignored cancellation for the run's grace period,
+    and the run reported them by name) are not waited for again, and closing the loop does
+    not report them a second time as "destroyed but pending".
+    """
     leftover = [t for t in asyncio.all_tasks(loop) if not t.done()]
     for task in leftover:
         task.cancel()
-    if leftover:
-        loop.run_until_complete(asyncio.wait(leftover, timeout=grace))
+    waited = [t for t in leftover if t not in ABANDONED]
+    if waited:
+        loop.run_until_complete(asyncio.wait(waited, timeout=grace))
+    for task in leftover:
+        if task in ABANDONED:
+            task._log_destroy_pending = False  # type: ignore[attr-defined]
     loop.run_until_complete(loop.shutdown_asyncgens())
     loop.close()
 

@@ -13,10 +13,12 @@ argument (directly or inside lists, tuples and dicts) gets the real value.
 
 from __future__ import annotations
 
+import json
+import math
 import reprlib
 from typing import Any, Generic, TypeVar
 
-__all__ = ["Secret", "reveal", "short_repr"]
+__all__ = ["Secret", "reveal", "short_repr", "show_value"]
 
 T = TypeVar("T")
 
@@ -109,3 +111,48 @@ def short_repr(value: Any, limit: int = REPR_LIMIT) -> str:
     shown.maxlevel = 8
     text = shown.repr(value)
     return text if len(text) <= limit else text[:limit] + "…"
+
+
+def show_value(value: Any, limit: int = REPR_LIMIT) -> str:
+    """For reading: indented JSON when `value` is plain data (str, int, float, bool, None,
+    lists and str-keyed dicts) that fits in `limit` characters, else `short_repr`. The work
+    is bounded by `limit` either way."""
+    if _plain_within(value, limit):
+        text = json.dumps(value, indent=2, ensure_ascii=False)
+        if len(text) <= limit:
+            return text
+    return short_repr(value, limit)
+
+
+def _plain_within(value: Any, budget: int) -> bool:
+    """Whether `value` is plain data of at most about `budget` characters (it gives up as
+    soon as the budget is spent, however big the value)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is str:
+            budget -= len(item) + 2
+        elif kind is int or kind is bool or item is None:
+            budget -= 6
+        elif kind is float:
+            if not math.isfinite(item):
+                return False
+            budget -= 12
+        elif kind is list:
+            budget -= 2 + len(item)
+            if budget >= 0:
+                stack.extend(item)
+        elif kind is dict:
+            budget -= 2 + 4 * len(item)
+            if budget >= 0:
+                for key, entry in item.items():
+                    if type(key) is not str:
+                        return False
+                    budget -= len(key)
+                    stack.append(entry)
+        else:
+            return False
+        if budget < 0:
+            return False
+    return True

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import html
-import json
 import time
 import traceback
-from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -19,17 +17,10 @@ from PySide6.QtWidgets import (
 )
 
 from graphdeck import Node
+from graphdeck.values import short_repr, show_value
 
 from .inputs_form import InputError, parse_value
 from .theme import NODE_COLOURS
-
-
-def show_value(value: Any, limit: int = 4000) -> str:
-    try:
-        text = json.dumps(value, indent=2, default=repr)
-    except (TypeError, ValueError):
-        text = repr(value)
-    return text if len(text) <= limit else text[:limit] + "\n…"
 
 
 def _clock(stamp: float | None) -> str:
@@ -107,7 +98,7 @@ class Inspector(QWidget):
             rows = "".join(
                 f"<tr><td>{a.number}</td><td>{a.state.value}</td><td>{_clock(a.started_at)}</td>"
                 f"<td>{_clock(a.finished_at)}</td>"
-                f"<td>{html.escape(repr(a.error)) if a.error else ''}</td></tr>"
+                f"<td>{html.escape(short_repr(a.error, 2000)) if a.error else ''}</td></tr>"
                 for a in attempts
             )
             parts += [

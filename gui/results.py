@@ -9,8 +9,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QTableView, QVBoxLayout, QWidget
 
 from graphdeck import Node, Run
-
-from .inspector import show_value
+from graphdeck.values import show_value
 
 Index = QModelIndex | QPersistentModelIndex
 

@@ -246,3 +246,29 @@ def test_executor_option_runs_tools_on_a_local_dask_cluster() -> None:
     bad = graphdeck("run", str(EXAMPLES / "map_reduce.py"), "--executor", "spark")
     assert bad.returncode == 2 and "--executor" in bad.stderr
     assert_no_traceback(bad)
+
+
+@pytest.mark.parametrize(
+    ("expression", "error"),
+    [('{}["missing"]', "KeyError: 'missing'"), ("1 / 0", "ZeroDivisionError: division by zero")],
+)
+def test_any_builder_error_is_one_line_with_file_and_line_exit_2(tmp_path, expression, error):
+    path = tmp_path / "builds.py"
+    path.write_text(
+        textwrap.dedent(
+            f"""
+            from graphdeck import graphify, tool
+
+            @tool(outputs=["out"])
+            async def work(x: int):
+                return x
+
+            @graphify(name="g", outputs=["out"])
+            def g():
+                return {{"out": work(x={expression}).out}}
+            """
+        )
+    )
+    result = graphdeck("run", str(path))
+    assert result.returncode == 2
+    assert result.stderr == f"graphdeck: {path}:10: graphify 'g' failed to build: {error}\n"

@@ -22,6 +22,7 @@ from graphdeck.events import (
 @dataclass
 class Rebuilt:
     tool: str
+    declared: dict[str, Any]
     inputs: dict[str, Any]
     state: NodeState = NodeState.PENDING
     outputs: Any = None
@@ -36,7 +37,7 @@ def rebuild(events) -> dict[str, Rebuilt]:
     records: dict[str, Rebuilt] = {}
     for event in events:
         if isinstance(event, NodeAdded):
-            records[event.node_id] = Rebuilt(event.tool, event.inputs)
+            records[event.node_id] = Rebuilt(event.tool, event.inputs, event.inputs)
         elif isinstance(event, NodeOutput):
             records[event.node_id].outputs = event.outputs
         elif isinstance(event, NodeStateChanged):
@@ -50,8 +51,9 @@ def rebuild(events) -> dict[str, Rebuilt]:
                 rec.started_at, rec.finished_at = event.time, None
             elif event.state.is_terminal:
                 rec.finished_at = event.time
-            elif event.state is NodeState.PENDING:
+            elif event.state is NodeState.PENDING:  # re-opened: inputs resolve afresh
                 rec.outputs = rec.started_at = rec.finished_at = None
+                rec.inputs = rec.declared
     return records
 
 
@@ -165,3 +167,41 @@ async def test_slow_consumer_never_blocks_the_scheduler() -> None:
     await handle.result()
     rest = [e async for e in consumer]
     assert [first, *rest] == handle.events_since(0)
+
+
+@tool(outputs=["v"])
+async def quick(x: int) -> dict:
+    return {"v": x}
+
+
+@graphify(outputs=["v"])
+def root_and_dependent():
+    head = quick(x=1)
+    return {"v": quick(x=head.v).v, "other": quick(x=2).v}
+
+
+@pytest.mark.parametrize("target", ["quick_0", "quick_1"])
+async def test_cancel_node_right_after_start_cancels_it_and_keeps_events_in_order(target) -> None:
+    handle = start(root_and_dependent, on_error="continue")
+    handle.cancel_node(target)  # no await in between: the run has not opened its nodes yet
+    await handle.wait()
+    assert handle.nodes[target].state is NodeState.CANCELLED
+    assert handle.nodes["quick_2"].state is NodeState.SUCCEEDED  # another branch goes on
+    announced: set[str] = set()
+    for event in handle.events_since(0):
+        if isinstance(event, NodeAdded):
+            announced.add(event.node_id)
+        elif isinstance(event, NodeStateChanged | NodeOutput):
+            assert event.node_id in announced, f"{event} before its node was announced"
+    assert_matches_snapshot(handle)
+
+
+async def test_cancel_node_right_after_a_rerun_cancels_that_round() -> None:
+    handle = start(root_and_dependent)
+    await handle.wait()
+    handle.rerun(["quick_0"], mode="downstream")
+    handle.cancel_node("quick_0")
+    await handle.wait()
+    assert handle.nodes["quick_0"].state is NodeState.CANCELLED
+    assert handle.nodes["quick_1"].state is NodeState.CANCELLED
+    assert_matches_snapshot(handle)

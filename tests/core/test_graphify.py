@@ -148,3 +148,72 @@ def test_iterating_a_handle_explains_map() -> None:
 
     with pytest.raises(GraphBuildError, match=r"map"):
         wrong.build()
+
+
+def test_an_async_builder_is_refused_when_decorated() -> None:
+    with pytest.raises(TypeError, match="plain `def` builder.*is async"):
+
+        @graphify(outputs=["out"])
+        async def builder(vals):  # pragma: no cover - never called
+            return {}
+
+
+def _line_of(text: str) -> int:
+    import inspect
+
+    source, start = inspect.getsourcelines(test_builder_errors_are_build_errors_naming_the_line)
+    return start + next(i for i, line in enumerate(source) if text in line)
+
+
+def test_builder_errors_are_build_errors_naming_the_line() -> None:
+    @graphify(outputs=["out"])
+    def reads_missing_key(settings={}):
+        return {"out": settings["missing"]}  # KeyError here
+
+    @graphify(outputs=["out"])
+    def divides_by_zero():
+        return {"out": 1 / 0}  # ZeroDivisionError here
+
+    with pytest.raises(GraphBuildError) as caught:
+        reads_missing_key.build()
+    here = __file__
+    assert str(caught.value) == (
+        f"{here}:{_line_of('KeyError here')}: graphify 'reads_missing_key' failed to build: "
+        "KeyError: 'missing'"
+    )
+    assert isinstance(caught.value.__cause__, KeyError)
+    with pytest.raises(GraphBuildError, match=r"test_graphify.py:\d+: graphify 'divides_by_zero'"
+                       r" failed to build: ZeroDivisionError: division by zero"):
+        divides_by_zero.build()
+
+
+def test_a_builder_calling_sys_exit_is_a_build_error_not_an_exit() -> None:
+    import sys
+
+    @graphify(outputs=["out"])
+    def exits():
+        sys.exit(2)
+
+    with pytest.raises(GraphBuildError, match="failed to build: SystemExit: 2"):
+        exits.build()
+
+
+def test_handle_classes_of_discarded_tools_are_freed() -> None:
+    import gc
+    import weakref
+
+    def make_and_build() -> weakref.ref:
+        @tool(outputs=["out"])
+        async def temporary(x: int):
+            return x
+
+        @graphify(outputs=["out"])
+        def uses_it():
+            return {"out": temporary(x=temporary(x=1).out).out}
+
+        uses_it.build()
+        return weakref.ref(temporary.handle_type)
+
+    ref = make_and_build()
+    gc.collect()
+    assert ref() is None  # a reloaded graph file's tools leave nothing behind
