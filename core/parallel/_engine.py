@@ -11,6 +11,11 @@ back in input order; "first" cancels the losers at once; retries really re-invok
 `task_timeout` exists; fail-fast keeps completed results and records what it cancelled.
 Cancelling the caller cancels and awaits every item, and closes the coroutines that never
 started (no "coroutine was never awaited" warnings).
+
+A worker Task cancelled before its first step never runs a line of its coroutine (not even
+a `finally`): that happens whenever an item fails or wins before its first `await` while
+other workers are still waiting for their first turn. So the engine's bookkeeping of its
+workers lives in a done-callback, which runs however a Task ends.
 """
 
 from __future__ import annotations
@@ -38,6 +43,46 @@ class Observer(Protocol):
     def started(self, result: TaskResult) -> None: ...
     def finished(self, result: TaskResult) -> None: ...
     def occupancy(self, active: int, peak: int) -> None: ...
+
+
+def take_items(items: Iterable[Any]) -> list[Any]:
+    """All of `items`, each checked to be an awaitable or a factory of one.
+
+    Checking them all before anything starts means a bad item leaves nothing half-started;
+    the coroutines given with it are closed, since they will never run and must not warn
+    "coroutine was never awaited" later.
+    """
+    taken: list[Any] = []
+    try:
+        taken.extend(items)
+        for index, item in enumerate(taken):
+            _check_item(index, item)
+    except BaseException:
+        release_all(taken)
+        raise
+    return taken
+
+
+def release_all(items: Iterable[Any]) -> None:
+    """Free what items that will never start hold (an argument error refused them)."""
+    for item in items:
+        _release(item)
+
+
+def _check_item(index: int, item: Any) -> None:
+    if not (inspect.isawaitable(item) or callable(item)):
+        raise TypeError(
+            f"item {index} is a {type(item).__name__}: give an awaitable "
+            "or a zero-argument callable that returns one"
+        )
+
+
+def _release(item: Any) -> None:
+    """Free what an item that will never start holds."""
+    if inspect.iscoroutine(item):
+        item.close()
+    elif isinstance(item, asyncio.Future):
+        item.cancel()
 
 
 class Engine:
@@ -71,10 +116,13 @@ class Engine:
         self._queue: deque[tuple[TaskResult, Any]] = deque()
         self._source: Iterator[Any] | None = None
         self._source_left = 0.0  # items the source still holds (inf if unknown)
+        # Invariant: every worker Task that is not done yet. A Task leaves it in its
+        # done-callback (`_worker_done`), also when it was cancelled before it ever ran.
         self._workers: set[asyncio.Task[None]] = set()
         self._closed = False  # no more items will be added
         self._stopping = False  # no more items may start
         self._stop_status = TaskStatus.CANCELLED  # what unfinished items become
+        # Invariant: made by `run`; resolved by the done-callback that empties `_workers`.
         self._idle: asyncio.Future[None] | None = None
         self._began = time.monotonic()
 
@@ -82,11 +130,8 @@ class Engine:
 
     def add(self, item: Any) -> TaskResult:
         """Queue one item (an awaitable or a zero-argument factory of one)."""
-        if self.call is None and not (inspect.isawaitable(item) or callable(item)):
-            raise TypeError(
-                f"item {len(self.results)} is a {type(item).__name__}: give an awaitable "
-                "or a zero-argument callable that returns one"
-            )
+        if self.call is None:
+            _check_item(len(self.results), item)
         result = TaskResult(self.id, len(self.results))
         self.results.append(result)
         if self._stopping:
@@ -168,55 +213,65 @@ class Engine:
         idle = len(workers) - self.active
         loop = asyncio.get_running_loop()
         while len(workers) < self.limit and idle < waiting:
-            workers.add(loop.create_task(self._worker(), name=f"graphdeck-{self.id}"))
+            task = loop.create_task(self._worker(), name=f"graphdeck-{self.id}")
+            workers.add(task)
+            task.add_done_callback(self._worker_done)
             idle += 1
 
+    def _worker_done(self, task: asyncio.Task[None]) -> None:
+        """Forget a worker however it ended: returned, raised, cancelled while running, or
+        cancelled before its first step (then none of its own code ever ran).
+
+        Between a worker's return and this callback, `_fill` still counts it as a free
+        worker; refilling here starts whatever was added in that window.
+        """
+        self._workers.discard(task)
+        self._fill()
+        if not self._workers and self._closed and self._idle and not self._idle.done():
+            self._idle.set_result(None)
+
     async def _worker(self) -> None:
+        """Pull items in order and await each inline until none is left or the engine
+        stops. It keeps no engine bookkeeping of its own (see `_worker_done`): it may be
+        cancelled before its first step, and then none of this code runs."""
         task = asyncio.current_task()
         assert task is not None
         observer = self.observer
         yielded = time.monotonic()
-        try:
-            while not self._stopping:
-                if time.monotonic() - yielded > YIELD_AFTER:
-                    await asyncio.sleep(0)  # items that never suspend must not starve the loop
-                    yielded = time.monotonic()
-                    continue
-                entry = self._take()
-                if entry is None:
-                    return
-                result, item = entry
-                if self._interval:
-                    try:
-                        await self._pace()
-                    except asyncio.CancelledError:
-                        self._settle_unstarted(result, item)
-                        raise
-                result.status = TaskStatus.RUNNING
-                result.started_at = time.monotonic()
-                self.active += 1
-                if self.active > self.peak:
-                    self.peak = self.active
-                if observer is not None:
-                    observer.started(result)
-                    observer.occupancy(self.active, self.peak)
+        while not self._stopping:
+            if time.monotonic() - yielded > YIELD_AFTER:
+                await asyncio.sleep(0)  # items that never suspend must not starve the loop
+                yielded = time.monotonic()
+                continue
+            entry = self._take()
+            if entry is None:
+                return
+            result, item = entry
+            if self._interval:
                 try:
-                    await self._attempts(result, item, task)
+                    await self._pace()
                 except asyncio.CancelledError:
-                    self._settle(
-                        result, self._stop_status if self._stopping else TaskStatus.CANCELLED
-                    )
-                    if task.cancelling():
-                        raise
-                    # the item cancelled itself: go on with the next one
-                finally:
-                    self.active -= 1
-                    if observer is not None:
-                        observer.occupancy(self.active, self.peak)
-        finally:
-            self._workers.discard(task)
-            if not self._workers and self._closed and self._idle and not self._idle.done():
-                self._idle.set_result(None)
+                    self._settle_unstarted(result, item)
+                    raise
+            result.status = TaskStatus.RUNNING
+            result.started_at = time.monotonic()
+            self.active += 1
+            if self.active > self.peak:
+                self.peak = self.active
+            if observer is not None:
+                observer.started(result)
+                observer.occupancy(self.active, self.peak)
+            try:
+                await self._attempts(result, item, task)
+            except asyncio.CancelledError:
+                self._settle(result, self._stop_status if self._stopping else TaskStatus.CANCELLED)
+                if task.cancelling():
+                    raise
+                # the item cancelled itself: go on with the next one
+            finally:
+                self.active -= 1
+                if observer is not None:
+                    observer.occupancy(self.active, self.peak)
 
     async def _attempts(self, result: TaskResult, item: Any, task: asyncio.Task[None]) -> None:
         while True:
@@ -284,10 +339,7 @@ class Engine:
 
     def _settle_unstarted(self, result: TaskResult, item: Any) -> None:
         """An item that will never start: record it and release what it holds."""
-        if inspect.iscoroutine(item):
-            item.close()
-        elif isinstance(item, asyncio.Future):
-            item.cancel()
+        _release(item)
         result.status = self._stop_status if self._stopping else TaskStatus.CANCELLED
         if self.observer is not None:
             self.observer.finished(result)
@@ -301,3 +353,4 @@ class Engine:
                 self.results.append(result)
                 self._settle_unstarted(result, item)
             self._source = None
+            self._source_left = 0

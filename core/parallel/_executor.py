@@ -9,7 +9,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from ..limits import Limiter
-from ._engine import Engine
+from ._engine import Engine, release_all, take_items
 from ._results import GatherResult, TaskResult
 from ._run_link import observer_for
 
@@ -89,15 +89,15 @@ class ParallelExecutor:
         With `return_partial=False`, an incomplete outcome raises instead: the first error,
         or TimeoutError; the partial `GatherResult` is attached as `.partial`.
         """
-        _check_positive("timeout", timeout)
-        engine = self._engine("gather")
+        items = take_items(items)  # a bad item raises here, before any item starts
         try:
-            for item in items:
-                engine.add(item)
-        except TypeError:
-            await engine.stop()
-            engine._settle_leftovers()
+            _check_positive("timeout", timeout)
+        except ValueError:
+            release_all(items)
             raise
+        engine = self._engine("gather")
+        for item in items:
+            engine.add(item)
         result = await engine.run(timeout if timeout is not None else self.timeout)
         if not return_partial:
             _raise_if_incomplete(result, engine)
@@ -144,7 +144,11 @@ async def parallel_gather(
     return_partial: bool = True,
 ) -> GatherResult:
     """Await `aws` with at most `max_concurrent` at once; results in input order."""
-    executor = ParallelExecutor(max_concurrent=max_concurrent, timeout=timeout)
+    try:
+        executor = ParallelExecutor(max_concurrent=max_concurrent, timeout=timeout)
+    except ValueError:
+        release_all(aws)  # refused before they could start: no "never awaited" warning
+        raise
     return await executor.gather(aws, return_partial=return_partial)
 
 

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ._engine import Engine
+from ._engine import Engine, take_items
 from ._results import GatherResult
 from ._run_link import observer_for
 
@@ -61,7 +61,7 @@ class FanOutExecutor:
         `merge_fn(results)`. Argument errors are raised before anything starts.
         """
         config = self.config
-        workers = list(workers)
+        workers = take_items(workers)  # a bad worker raises here, before any worker starts
         problem: Exception | None = None
         if config.aggregation == "merge" and merge_fn is None:
             problem = ValueError('aggregation="merge" needs a merge_fn(results) -> value')

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import itertools
 import time
 import warnings
 
@@ -193,8 +192,9 @@ async def test_max_per_second_spaces_the_starts() -> None:
 
     result = await parallel_map(stamp, range(5), max_concurrent=5, max_per_second=50)
     assert result.get_results() == list(range(5))
-    gaps = [b - a for a, b in itertools.pairwise(starts)]
-    assert all(gap >= 0.018 for gap in gaps)
+    # Starts are booked 1/50 s apart from the first (which does not wait); any one can
+    # wake late under load, so compare each with the first, never with its neighbour.
+    assert all(start - starts[0] >= k * 0.02 - 0.001 for k, start in enumerate(starts))
 
 
 def test_bad_arguments() -> None:
