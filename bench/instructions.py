@@ -2,6 +2,7 @@
 
     python bench/instructions.py                 # N = 10k (needs valgrind; ~1 minute)
     python bench/instructions.py --n 1000
+    python bench/instructions.py --shape dag     # the layered DAG, also against a worker pool
 
 Wall-clock ratios on a shared 2-core machine move by ±10 % between invocations, which hides
 a change worth 1 %. Instruction counts do not: each side runs under `valgrind
@@ -27,11 +28,19 @@ import sys
 CASE = """
 import asyncio, gc, sys
 sys.path.insert(0, {bench!r})
-import graphdeck._scheduler
-from scheduler import double_now, gather_fan, graphdeck_fan
-graphdeck._scheduler.YIELD_AFTER = float("inf")
-case = (graphdeck_fan if sys.argv[1] == "graphdeck" else gather_fan)(double_now)
-n, runs = int(sys.argv[2]), int(sys.argv[3])
+import graphdeck.limits, graphdeck._scheduler
+import scheduler as shapes
+# the worker's periodic yield to the loop, off: under valgrind it would fire every few nodes
+graphdeck.limits.YIELD_AFTER = graphdeck._scheduler.YIELD_AFTER = float("inf")
+side, shape, n, runs = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+if shape == "fan":
+    make = {{"graphdeck": shapes.graphdeck_fan, "asyncio": shapes.gather_fan}}[side]
+    case = make(shapes.double_now)
+else:
+    make = {{"graphdeck": shapes.graphdeck_dag, "asyncio": shapes.gather_dag,
+            "pool": shapes.pool_dag}}[side]
+    case = make(shapes.combine_now)
+    shapes.layered_edges(n)  # made outside the counted runs, as in the timed bench
 asyncio.run(case(n, 64))  # warm: imports, first-call costs
 for _ in range(runs):
     gc.collect()
@@ -39,13 +48,13 @@ for _ in range(runs):
 """
 
 
-def instructions(side: str, n: int, runs: int) -> int:
+def instructions(side: str, shape: str, n: int, runs: int) -> int:
     """Instructions the whole process executed (callgrind's "Collected" total)."""
     script = CASE.format(bench=os.path.dirname(os.path.abspath(__file__)))
     done = subprocess.run(
         [
             *("valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"),
-            *(sys.executable, "-c", script, side, str(n), str(runs)),
+            *(sys.executable, "-c", script, side, shape, str(n), str(runs)),
         ],
         capture_output=True,
         text=True,
@@ -62,15 +71,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--n", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument(
+        "--shape",
+        choices=("fan", "dag"),
+        default="fan",
+        help="fan: the fan-out/fan-in; dag: the layered DAG (~3 upstream nodes each)",
+    )
     args = parser.parse_args()
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is needed (apt-get install valgrind)")
     per_node = {}
-    for side in ("graphdeck", "asyncio"):
-        total = instructions(side, args.n, args.runs) - instructions(side, args.n, 0)
+    sides = ("graphdeck", "asyncio") if args.shape == "fan" else ("graphdeck", "asyncio", "pool")
+    for side in sides:
+        total = instructions(side, args.shape, args.n, args.runs) - instructions(
+            side, args.shape, args.n, 0
+        )
         per_node[side] = total / (args.runs * args.n)
         print(f"{side:<10} {per_node[side]:>10,.0f} instructions per node", flush=True)
-    print(f"ratio      {per_node['graphdeck'] / per_node['asyncio']:>10.3f}")
+    for side in sides[1:]:
+        print(f"ratio to {side:<8} {per_node['graphdeck'] / per_node[side]:>8.3f}")
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from typing import Any, Protocol
 
+from .._context import exit_requested
 from .._scheduler import YIELD_AFTER
 from ._results import GatherResult, TaskResult, TaskStatus
 
@@ -282,8 +283,14 @@ class Engine:
                 else:
                     async with asyncio.timeout(self.task_timeout):
                         value = await awaitable
-            except Exception as error:
-                if result.retries < self.retries and self._retryable(item) and not self._stopping:
+            except (Exception, SystemExit, KeyboardInterrupt) as error:
+                # SystemExit / KeyboardInterrupt from an item (a `sys.exit` in user code) fail
+                # that item, never retried: out of a worker Task asyncio would re-raise them
+                # from the loop and end the process.
+                if not isinstance(error, Exception) and exit_requested():
+                    raise
+                retryable = isinstance(error, Exception) and self._retryable(item)
+                if result.retries < self.retries and retryable and not self._stopping:
                     result.retries += 1
                     continue
                 timed_out = isinstance(error, TimeoutError)

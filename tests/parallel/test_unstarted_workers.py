@@ -155,3 +155,19 @@ async def test_item_spawned_just_after_a_worker_returned_still_starts() -> None:
             tg.spawn(second())
             await second_started.wait()  # hangs if nothing picks the item up
     assert tg.result is not None and tg.result.completed == 2
+
+
+async def test_an_item_calling_sys_exit_fails_that_item_and_the_rest_go_on() -> None:
+    import sys
+
+    async def exits() -> None:
+        sys.exit(3)
+
+    async def fine() -> int:
+        await asyncio.sleep(0)
+        return 7
+
+    result = await ParallelExecutor(max_concurrent=2, timeout=None).gather([exits(), fine()])
+    assert result.get_results() == [7]
+    [(_, error)] = result.get_errors()
+    assert isinstance(error, SystemExit) and error.code == 3
