@@ -151,7 +151,7 @@ def test_iterating_a_handle_explains_map() -> None:
 
 
 def test_an_async_builder_is_refused_when_decorated() -> None:
-    with pytest.raises(TypeError, match="plain `def` builder.*is async"):
+    with pytest.raises(TypeError, match=r"plain `def` builder.*is async"):
 
         @graphify(outputs=["out"])
         async def builder(vals):  # pragma: no cover - never called
@@ -167,8 +167,8 @@ def _line_of(text: str) -> int:
 
 def test_builder_errors_are_build_errors_naming_the_line() -> None:
     @graphify(outputs=["out"])
-    def reads_missing_key(settings={}):
-        return {"out": settings["missing"]}  # KeyError here
+    def reads_missing_key(settings=None):
+        return {"out": (settings or {})["missing"]}  # KeyError here
 
     @graphify(outputs=["out"])
     def divides_by_zero():

@@ -4,6 +4,7 @@ its own node or run, never the runtime or the process."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 import textwrap
 import time
@@ -87,10 +88,8 @@ async def test_an_agent_body_that_exits_fails_its_run() -> None:
 
 @tool(outputs=["v"])
 async def swallows(x: int) -> dict:
-    try:
+    with contextlib.suppress(asyncio.CancelledError):  # swallowed: returns as if nothing happened
         await asyncio.sleep(30)
-    except asyncio.CancelledError:
-        pass  # swallowed: the body returns as if nothing happened
     return {"v": x}
 
 
