@@ -28,10 +28,10 @@ import sys
 CASE = """
 import asyncio, gc, sys
 sys.path.insert(0, {bench!r})
-import graphdeck.limits, graphdeck._scheduler
+import graphdeck.limits
 import scheduler as shapes
 # the worker's periodic yield to the loop, off: under valgrind it would fire every few nodes
-graphdeck.limits.YIELD_AFTER = graphdeck._scheduler.YIELD_AFTER = float("inf")
+graphdeck.limits.YIELD_AFTER = float("inf")
 side, shape, n, runs = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 if shape == "fan":
     make = {{"graphdeck": shapes.graphdeck_fan, "asyncio": shapes.gather_fan}}[side]

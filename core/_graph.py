@@ -1,24 +1,20 @@
 """The task graph: nodes, references between them, validation and topological order.
 
 One `Node` object is both the graph's description of a tool call and the run's record of
-it (state, outputs, attempts). A graph is built for exactly one run (graphify builders
-run with that run's concrete inputs), so keeping them apart would only double the
-objects per node, and objects per node are what a 100k-node run pays for (DESIGN.md §3).
+it (state, outputs, attempts). A graph is built for exactly one run (graphify builders run
+with that run's concrete inputs), so keeping them apart would only double the objects per
+node, and objects per node are what a 100k-node run pays for (docs/design.md §5).
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
-from typing import TYPE_CHECKING, Any, NamedTuple
+from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, Sequence, ValuesView
+from typing import Any, NamedTuple
 
 from ._states import NodeState
+from ._tool import Tool
 from .errors import GraphBuildError
-
-if TYPE_CHECKING:
-    import asyncio
-
-    from ._tool import Tool
 
 
 class Ref:
@@ -75,33 +71,26 @@ class AttemptList(list):
         return len(self)
 
 
-class _OnSide:
-    """A seldom-set node attribute, kept on the node's side object (`Node._rare`): a slot
-    costs 8 B on every node of a 100k-node run, and these are set on a few at most."""
+class _Rare:
+    """The attributes few nodes ever set, kept off the node itself: five slots on every node
+    of a 100k-node run cost 4 MB (docs/design.md §5)."""
 
-    def __init__(self, default: Any = None, *, doc: str) -> None:
-        self.default = default
-        self.__doc__ = doc
+    __slots__ = ("cancel_requested", "children", "history", "override", "where")
 
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.field = name.lstrip("_")  # its name on `_Rare`
-
-    def __get__(self, node: Node | None, owner: type | None = None) -> Any:
-        if node is None:
-            return self
-        rare = node._rare
-        return self.default if rare is None else getattr(rare, self.field)
-
-    def __set__(self, node: Node, value: Any) -> None:
-        if value is not self.default or node._rare is not None:
-            setattr(node._side(), self.field, value)
+    def __init__(self) -> None:
+        self.cancel_requested = False  # `cancel_node` asked the running attempt to stop
+        self.children: list[Node] | None = None  # a map's items, once it expanded
+        self.history: list[Attempt] | None = None  # attempts before the current one
+        self.override: dict[str, Any] | None = None  # inputs edited for the next re-run
+        self.where: str | None = None  # the remote worker the last attempt ran on
 
 
 class Node:
     """A tool call in a graph, and the record of its execution in the run.
 
     Public read-only attributes: `id`, `tool`, `kind`, `group`, `state`, `inputs`,
-    `outputs`, `error`, `attempts`, `started_at`, `finished_at`.
+    `outputs`, `error`, `attempts`, `started_at`, `finished_at`, `where`, `children`.
+    Only the run's state machine (`graphdeck._machine`) changes them.
     """
 
     __slots__ = (
@@ -142,30 +131,22 @@ class Node:
         # None until the node became READY (or is the same dict when there were no refs).
         self.declared_inputs = inputs
         self.resolved_inputs: dict[str, Any] | None = None if upstream else inputs
-        # Ids of the nodes this one reads from (deduplicated), and the Node objects that
-        # read from this one (filled in when the graph is finalised).
+        # Ids of the nodes this one reads from (deduplicated), and the nodes that read
+        # from this one (a tuple, often shared between nodes; a list while a graph grows).
         self.upstream: tuple[str, ...] = upstream
-        # A tuple once finalised: ~40 B less per node than a list (measured at 100k nodes).
-        self.dependents: tuple[Node, ...] | list[Node] | None = None
+        self.dependents: tuple[Node, ...] | list[Node] = ()
         self.state = NodeState.PENDING
         self.outputs: dict[str, Any] | None = None
         self.error: BaseException | None = None
         self.started_at: float | None = None
         self.finished_at: float | None = None
         self.attempt = 0  # number of the current attempt; 0 = never ran
-        self._waiting = 0  # upstream nodes (or map children) not yet finished
-        self._worker: asyncio.Task[None] | None = None  # the worker executing it
-        self._waiter: asyncio.Future[dict[str, Any]] | None = None  # graph_fn awaits this
+        # Invariant: while PENDING (or a map RUNNING), the number of upstream nodes (map:
+        # children) that have not finished yet; the node becomes ready when it reaches 0.
+        self._waiting = 0
+        self._worker: Any = None  # the scheduler's worker task holding it, if any
+        self._waiter: Any = None  # the future an agent awaits for it (graph_fn calls)
         self._rare: _Rare | None = None
-
-    where = _OnSide(doc="The remote worker the last attempt ran on (None: this process).")
-    children = _OnSide(
-        doc="A map node's children, one per item, once it expanded (None before, and "
-        "for every other node)."
-    )
-    _override = _OnSide(doc="Inputs edited for the node's next re-run.")
-    _history = _OnSide(doc="Attempts before the current one (retries, re-runs).")
-    _cancel_requested = _OnSide(False, doc="`cancel_node` asked for this attempt to stop.")
 
     def _side(self) -> _Rare:
         rare = self._rare
@@ -180,8 +161,23 @@ class Node:
         return resolved if resolved is not None else self.declared_inputs
 
     @property
+    def where(self) -> str | None:
+        """The remote worker the last attempt ran on (None: this process)."""
+        return None if self._rare is None else self._rare.where
+
+    @property
+    def children(self) -> list[Node] | None:
+        """A map node's items, once it expanded (None before, and for other nodes)."""
+        return None if self._rare is None else self._rare.children
+
+    @property
+    def cancel_requested(self) -> bool:
+        """`cancel_node` asked the current attempt to stop."""
+        return self._rare is not None and self._rare.cancel_requested
+
+    @property
     def attempts(self) -> AttemptList:
-        past = AttemptList(self._history or ())
+        past = AttemptList(self._rare.history or () if self._rare is not None else ())
         if self.attempt and (not past or past[-1].number != self.attempt):
             past.append(
                 Attempt(self.attempt, self.state, self.started_at, self.finished_at, self.error)
@@ -192,17 +188,18 @@ class Node:
     def tool_name(self) -> str:
         return self.tool.name
 
-    def archive_attempt(self, outcome: NodeState) -> None:
-        """Move the current attempt into the history (before a retry or a re-run)."""
-        if not self.attempt:
-            return
-        history = self._history
-        if history is None:
-            history = self._history = []
-        elif history[-1].number == self.attempt:
-            return
-        history.append(
-            Attempt(self.attempt, outcome, self.started_at, self.finished_at, self.error)
+    def restore(self, attempts: Sequence[Attempt], where: str | None = None) -> None:
+        """Set a record's attempt history and worker from a stored run (history replay)."""
+        *earlier, last = attempts
+        if earlier:
+            self._side().history = list(earlier)
+        if where is not None:
+            self._side().where = where
+        self.attempt = last.number
+        self.started_at, self.finished_at, self.error = (
+            last.started_at,
+            last.finished_at,
+            last.error,
         )
 
     def __repr__(self) -> str:
@@ -217,130 +214,48 @@ def count_states(nodes: Iterable[Node]) -> dict[NodeState, int]:
     return result
 
 
-class _Rare:
-    __slots__ = ("cancel_requested", "children", "history", "override", "where")
-
-    def __init__(self) -> None:
-        self.cancel_requested = False
-        self.children: list[Node] | None = None
-        self.history: list[Attempt] | None = None
-        self.override: dict[str, Any] | None = None
-        self.where: str | None = None
-
-
-class NodeHandle:
-    """What calling a tool inside a graphify builder returns.
-
-    `handle.out` (or `handle["out"]`) is a reference to output `out`; passing the handle
-    itself refers to the whole output dict. Handles and refs may be nested in lists and
-    dicts given to other tools (fan-in).
-    """
-
-    __slots__ = ("_node",)
-
-    def __init__(self, node: Node) -> None:
-        self._node = node
-
-    @property
-    def node_id(self) -> str:
-        return self._node.id
-
-    def __getitem__(self, key: str) -> Ref:
-        node = self._node
-        declared = node.tool.outputs
-        if declared is not None and key not in declared:
-            raise GraphBuildError(
-                f"node {node.id!r}: tool {node.tool.name!r} has no output "
-                f"{key!r} (its outputs: {', '.join(declared)})"
-            )
-        return Ref(node.id, key)
-
-    def __getattr__(self, key: str) -> Ref:
-        if key[:2] == "__":
-            raise AttributeError(key)
-        return self.__getitem__(key)
-
-    def __iter__(self) -> Iterator[Any]:
-        # Without this, `for x in handle` would loop forever over __getitem__(0), (1), …
-        raise GraphBuildError(
-            f"node {self._node.id!r}: its outputs are not known while the graph is built; "
-            "to fan out over a value computed at run time, call `some_tool.map(x=ref)`"
-        )
-
-    def __repr__(self) -> str:
-        return f"<NodeHandle {self._node.id}>"
-
-
-#: `object.__new__`, looked up once (each lookup makes a bound method): the handles and refs
-#: a builder makes skip their __init__, one frame less each (a 10k-node build makes 20k)
-new_bare = object.__new__
-
-
-def handle_type(outputs: tuple[str, ...] | None) -> type[NodeHandle]:
-    """A NodeHandle subclass with one property per declared output (made once per tool).
-
-    `handle.out` is then a plain attribute, where `__getattr__` would first have Python
-    fail the normal lookup and build an AttributeError (~1 µs per reference; a 100k-way
-    fan-in makes 100k of them).
-    """
-    names = [k for k in outputs or () if k.isidentifier() and not hasattr(NodeHandle, k)]
-    if not names:
-        return NodeHandle
-    namespace: dict[str, Any] = {"__slots__": ()}
-    for name in names:
-        namespace[name] = property(_output_ref(name), doc=f"a reference to output {name!r}")
-    return type("NodeHandle", (NodeHandle,), namespace)
-
-
-def _output_ref(key: str) -> Any:
-    def ref(handle: NodeHandle) -> Ref:
-        made = new_bare(Ref)
-        made.node_id = handle._node.id
-        made.key = key
-        return made
-
-    return ref
-
-
 _SCALARS = frozenset({int, float, str, bool, bytes, type(None)})
 
 
 def collect_refs(value: Any, found: list[str]) -> Any:
-    """Return `value` with every NodeHandle replaced by a Ref, appending referenced node ids
-    to `found`. Containers are copied only when they hold a reference."""
+    """Return `value` with every reference-like object (a builder's handle) replaced by a
+    Ref, appending every referenced node id to `found`. Containers are copied only when
+    something in them had to be replaced."""
     kind = type(value)
     if kind is Ref:
         found.append(value.node_id)
         return value
     if kind is list or kind is tuple:
-        before = len(found)
-        items = []
-        for item in value:
+        replaced = None
+        for index, item in enumerate(value):
             item_kind = type(item)
             if item_kind is Ref:  # a fan-in's list of `handle.out`: no call per item
                 found.append(item.node_id)
             elif item_kind not in _SCALARS:
-                item = collect_refs(item, found)
-            items.append(item)
-        if len(found) == before:
+                converted = collect_refs(item, found)
+                if converted is not item:
+                    if replaced is None:
+                        replaced = list(value)
+                    replaced[index] = converted
+        if replaced is None:
             return value
-        return items if kind is list else tuple(items)
+        return replaced if kind is list else tuple(replaced)
     if kind is dict:
-        items_d = None
-        for k, v in value.items():
-            if type(v) in _SCALARS:
+        copied = None
+        for key, item in value.items():
+            if type(item) in _SCALARS:
                 continue
-            converted = collect_refs(v, found)
-            if converted is not v:
-                if items_d is None:
-                    items_d = dict(value)
-                items_d[k] = converted
-        return value if items_d is None else items_d
-    if isinstance(value, NodeHandle):  # (one handle class per tool: no registry of them)
-        found.append(value._node.id)
-        return Ref(value._node.id)
-    if hasattr(value, "_graphdeck_refs_"):  # SubgraphHandle and similar composites
-        return collect_refs(value._graphdeck_refs_(), found)
+            converted = collect_refs(item, found)
+            if converted is not item:
+                if copied is None:
+                    copied = dict(value)
+                copied[key] = converted
+        return value if copied is None else copied
+    # Builder handles and subgraph results say what they refer to. (Looked up on the class:
+    # a user object answering any attribute, such as a mock, is a plain value.)
+    as_refs = getattr(kind, "_graphdeck_refs_", None)
+    if as_refs is not None:
+        return collect_refs(as_refs(value), found)
     return value
 
 
@@ -463,11 +378,13 @@ class TaskGraph:
         self.inputs: dict[str, Any] = dict(inputs or {})
         self.outputs: dict[str, Any] = {}
         self._nodes: dict[str, Node] = {}
+        # Nodes added before one of their upstream nodes (hand-built graphs): linked, and
+        # the graph sorted, by `finalize`.
+        self._forward: list[Node] = []
+        # Nodes that got a second dependent while the graph grew (a list, made a shared
+        # tuple by `finalize`).
+        self._grown: list[Node] = []
         self._finalized = False
-        self._linked = False  # dependents were set by a finalize()
-        # Invariant: while True, every node's upstream was added before it, so insertion
-        # order is topological and no cycle is possible.
-        self._ordered = True
 
     @property
     def nodes(self) -> NodeView:
@@ -486,6 +403,17 @@ class TaskGraph:
     def __repr__(self) -> str:
         return f"<TaskGraph {self.name!r}: {len(self._nodes)} nodes>"
 
+    def prepare(self, inputs: Mapping[str, Any] | None) -> tuple[TaskGraph, None]:
+        """What `graphdeck.start` runs for a prebuilt graph: the graph itself (no agent)."""
+        if inputs:
+            raise GraphBuildError("a prebuilt TaskGraph takes no inputs; they are in its nodes")
+        if any(node.state is not NodeState.PENDING for node in self._nodes.values()):
+            raise GraphBuildError(
+                f"TaskGraph {self.name!r} has already run; build a new one to run it again "
+                "(or use Run.rerun)"
+            )
+        return self.finalize(), None
+
     # -- building -----------------------------------------------------------------------
 
     def add_node(
@@ -496,121 +424,114 @@ class TaskGraph:
         kind: str = NodeKind.TOOL,
         group: str | None = None,
     ) -> Node:
-        """Add a call of `tool` with `inputs` (values, Refs or NodeHandles, possibly nested).
+        """Add a call of `tool` with `inputs` (values, Refs or handles, possibly nested).
 
-        References may point to nodes added later; `finalize()` checks them all. The
-        inputs mapping is kept, not copied: the caller hands it over.
+        Each reference is checked here, where it is made, against the node it names when
+        that node exists already (the usual case); references to nodes added later are
+        checked by `finalize()`. The inputs mapping is kept, not copied.
         """
         nodes = self._nodes
         if node_id in nodes:
             raise GraphBuildError(f"duplicate node id {node_id!r}")
         if type(inputs) is not dict:
             inputs = dict(inputs or {})
-        clean = inputs
-        found: list[str] | None = None
-        for value in inputs.values():  # the common case, kept short: values and refs
-            value_type = type(value)
-            if value_type in _SCALARS:
-                continue
-            if value_type is Ref:
-                if found is None:
-                    found = []
-                found.append(value.node_id)
-            else:  # handles, containers: the general walk
-                found = []
-                clean = collect_refs(inputs, found)
-                break
-        if not found:
-            upstream: tuple[str, ...] = ()
-        else:
-            upstream = (found[0],) if len(found) == 1 else tuple(dict.fromkeys(found))
-            for upstream_id in upstream:
-                if upstream_id not in nodes:
-                    self._ordered = False  # a forward reference: finalize() must sort
-        node = nodes[node_id] = Node(node_id, tool, clean, upstream, kind, group)
+        found: list[str] = []
+        inputs = collect_refs(inputs, found)
+        upstream: tuple[str, ...] = (
+            () if not found else (found[0],) if len(found) == 1 else tuple(dict.fromkeys(found))
+        )
+        node = Node(node_id, tool, inputs, upstream, kind, group)
+        if upstream:
+            self._link(node)
+        nodes[node_id] = node
         self._finalized = False
         return node
 
-    def _append_node(self, node: Node) -> None:
-        """Add a node whose upstream is already in the graph (graph_fn calls, map
-        children); keeps topological order without re-validating."""
+    def _link(self, node: Node) -> None:
+        """Register `node` as a dependent of its upstream nodes and check the output keys
+        it reads. A node's first dependent is a 1-tuple shared by all of its upstream
+        nodes (every branch of a fan-in has the same one: no list per node)."""
+        nodes = self._nodes
+        alone = (node,)
+        for upstream_id in node.upstream:
+            source = nodes.get(upstream_id)
+            if source is None:
+                self._forward.append(node)
+                return
+            dependents = source.dependents
+            if not dependents:
+                source.dependents = alone
+            elif type(dependents) is tuple:
+                source.dependents = [*dependents, node]
+                self._grown.append(source)
+            else:
+                dependents.append(node)
+        _check_ref_keys(node, node.declared_inputs.values(), nodes)
+
+    def append(self, node: Node) -> None:
+        """Add a node whose upstream is already in the graph and linked (graph_fn calls,
+        map children): keeps topological order without re-validating."""
         self._nodes[node.id] = node
 
     def finalize(self) -> TaskGraph:
-        """Check every reference, reject cycles, order nodes topologically and link each
-        node to its dependents. Idempotent."""
+        """Link and check forward references, reject cycles, order nodes topologically,
+        and check the graph's outputs. Idempotent."""
         if self._finalized:
             return self
         nodes = self._nodes
-        if self._linked:  # finalised before, then nodes were added: link afresh
+        if self._forward:
+            for node in nodes.values():  # link afresh: some links were never made
+                node.dependents = ()
+            self._grown = []
             for node in nodes.values():
-                node.dependents = None
-        # Dependents tuples are shared between nodes with the same dependents (every
-        # branch of a fan-in has the same one): ~90 B per node saved on the shapes that
-        # matter. A node's first dependent gives it a shared 1-tuple; more make a list,
-        # turned into a (shared) tuple at the end.
-        single: dict[Node, tuple[Node, ...]] = {}
-        grown: list[Node] = []
-        for node in nodes.values():
-            if not node.upstream:
-                continue
-            for upstream_id in node.upstream:
-                source = nodes.get(upstream_id)
-                if source is None:
-                    raise GraphBuildError(
-                        f"node {node.id!r} ({node.tool.name}) refers to unknown node "
-                        f"{upstream_id!r}"
-                    )
-                dependents = source.dependents
-                if dependents is None:
-                    source.dependents = single.get(node) or single.setdefault(node, (node,))
-                elif type(dependents) is tuple:
-                    source.dependents = [*dependents, node]
-                    grown.append(source)
-                else:
-                    dependents.append(node)  # type: ignore[union-attr]
-            _check_ref_keys(node, nodes)
-        self._linked = True
+                if node.upstream:
+                    self._link_known(node)
+            self._nodes = _topological(nodes)
+            self._forward = []
         for name, value in self.outputs.items():
             found: list[str] = []
             self.outputs[name] = collect_refs(value, found)
             for upstream_id in found:
-                if upstream_id not in nodes:
+                if upstream_id not in self._nodes:
                     raise GraphBuildError(
                         f"graph output {name!r} refers to unknown node {upstream_id!r}"
                     )
         shared: dict[tuple[Node, ...], tuple[Node, ...]] = {}
-        for node in grown:
-            dependents = tuple(node.dependents or ())
+        for node in self._grown:
+            dependents = tuple(node.dependents)
             node.dependents = shared.setdefault(dependents, dependents)
-        if not self._ordered:
-            self._nodes = _topological(nodes)
-            self._ordered = True
+        self._grown = []
         self._finalized = True
         return self
 
+    def _link_known(self, node: Node) -> None:
+        for upstream_id in node.upstream:
+            if upstream_id not in self._nodes:
+                raise GraphBuildError(
+                    f"node {node.id!r} ({node.tool.name}) refers to unknown node {upstream_id!r}"
+                )
+        self._link(node)
 
-def _check_ref_keys(node: Node, nodes: Mapping[str, Node]) -> None:
+
+def _check_ref_keys(node: Node, items: Iterable[Any], nodes: Mapping[str, Node]) -> None:
     """Every `Ref(x, key)` in the node's inputs must name an output x's tool declares."""
-    _check_refs_in(node, node.declared_inputs.values(), nodes)
-
-
-def _check_refs_in(node: Node, items: Any, nodes: Mapping[str, Node]) -> None:
     for item in items:
         kind = type(item)
         if kind is Ref:
-            declared = nodes[item.node_id].tool.outputs
-            if item.key is not None and declared is not None and item.key not in declared:
-                source = nodes[item.node_id]
+            if item.key is None:
+                continue
+            source = nodes[item.node_id]
+            declared = source.tool.outputs
+            if declared is not None and item.key not in declared:
                 raise GraphBuildError(
                     f"node {node.id!r} ({node.tool.name}) reads output {item.key!r} of "
                     f"node {source.id!r}, but tool {source.tool.name!r} declares only "
                     f"{', '.join(declared)}"
                 )
         elif kind is list or kind is tuple:
-            _check_refs_in(node, item, nodes)
+            _check_ref_keys(node, item, nodes)
         elif kind is dict:
-            _check_refs_in(node, item.values(), nodes)
+            _check_ref_keys(node, item.values(), nodes)
 
 
 def _topological(nodes: dict[str, Node]) -> dict[str, Node]:
@@ -621,7 +542,7 @@ def _topological(nodes: dict[str, Node]) -> dict[str, Node]:
     while queue:
         node = queue.popleft()
         ordered[node.id] = node
-        for dependent in node.dependents or ():
+        for dependent in node.dependents:
             indegree[dependent.id] -= 1
             if indegree[dependent.id] == 0:
                 queue.append(dependent)
@@ -644,3 +565,25 @@ def _describe_cycle(nodes: dict[str, Node], ordered: dict[str, Node]) -> str:
             return f"cycle in graph: {' -> '.join(cycle)} (node {cycle[0]!r} depends on itself)"
         seen[current] = len(path)
         path.append(current)
+
+
+def bind_graph_inputs(
+    graph_name: str,
+    declared: Sequence[str],
+    defaults: Mapping[str, Any],
+    given: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """Check a run's inputs against the graph's declared ones, filling in defaults."""
+    given = dict(given or {})
+    unknown = [k for k in given if k not in declared]
+    if unknown:
+        raise GraphBuildError(
+            f"graph {graph_name!r} got unknown input(s) {unknown}; "
+            f"it takes {list(declared) or 'no inputs'}"
+        )
+    values = {k: given[k] if k in given else defaults[k] for k in declared if k in given}
+    values.update({k: defaults[k] for k in declared if k not in given and k in defaults})
+    missing = [k for k in declared if k not in values]
+    if missing:
+        raise GraphBuildError(f"graph {graph_name!r} is missing input(s) {missing}")
+    return values

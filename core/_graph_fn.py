@@ -9,13 +9,11 @@ import functools
 import inspect
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ._graphify import bind_graph_inputs
+from ._graph import TaskGraph, bind_graph_inputs
+from ._run import Run
 from .events import ChannelMessage
-
-if TYPE_CHECKING:
-    from ._run import Run
 
 
 class Channel:
@@ -86,6 +84,15 @@ class GraphFn:
 
     def bind_inputs(self, inputs: Mapping[str, Any] | None) -> dict[str, Any]:
         return bind_graph_inputs(self.name, self.inputs, self.defaults, inputs)
+
+    def prepare(self, inputs: Mapping[str, Any] | None) -> tuple[TaskGraph, GraphFn]:
+        """What `graphdeck.start` runs: an empty graph its calls will fill, and this agent,
+        whose body drives the run."""
+        return TaskGraph(self.name, self.bind_inputs(inputs)), self
+
+    def body(self, run: Run) -> Any:
+        """The agent's body for `run`: its inputs, and a `context` on the run."""
+        return self.fn(**run.inputs, context=Context(run))
 
     def __call__(self, *args: Any, max_concurrency: int | None = None, **kwargs: Any) -> Any:
         """Run as a run of its own (a child run inside a running agent); awaitable."""

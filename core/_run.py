@@ -1,10 +1,12 @@
 """`Run`: one execution of a graph, its records, its event log, and the commands on it.
 
-A run owns a TaskGraph (whose Node objects are its records), a Scheduler and an append-only
-event log. Readers never slow it down: `events()` and `events_since()` read the log by
-index ("what is new since N"), and appending wakes waiting readers at most once per loop
-iteration.
+A run owns a TaskGraph (whose Node objects are its records), a state machine that makes
+every state change (`_machine`), the workers that run what it queues (`_scheduler`) and an
+append-only event log. It drives one round at a time (the first, then each re-run): open
+the nodes, wait until the round is idle or must stop, wind it down, record the outcome.
 
+Readers never slow it down: `events()` and `events_since()` read the log by index ("what
+is new since N"), and appending wakes waiting readers at most once per loop iteration.
 Commands (`cancel`, `cancel_node`, `rerun`) only request: they return at once, and the
 outcome shows in `state`, the node records, the events and `await result()`.
 """
@@ -18,29 +20,26 @@ import uuid
 import weakref
 from collections.abc import AsyncIterator, Coroutine, Iterable, Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from . import _context
-from ._eventlog import EventLog, LogReader
-from ._graph import Node, NodeKind, TaskGraph, collect_refs, count_states, resolve_refs
+from ._graph import Node, NodeKind, TaskGraph, count_states
+from ._machine import RunMachine
+from ._planning import RerunMode, agent_outputs, graph_outputs, judge_round, rerun_targets
+from ._planning import node_of as _node_of
+from ._planning import run_error as _run_error
 from ._scheduler import Scheduler, report_internal_error
-from ._states import UNSUCCESSFUL_NODE_STATES, NodeState, RunState
-from .errors import NodeCancelled, RunCancelled, RunError, RunFailed, RunTimedOut
-from .events import ChildRunStarted, Event, RunFinished, RunStarted, RunWarning
-from .executors import ExecutorError
-
-if TYPE_CHECKING:
-    from ._graph_fn import GraphFn
-    from ._tool import Tool
-    from .executors import Executor
-    from .limits import Pool
+from ._states import NodeState, RunState
+from ._tool import Tool
+from .errors import NodeCancelled, RunError
+from .eventlog import EventLog, LogReader
+from .events import ChildRunStarted, Event, RunWarning
+from .executors import Executor, ExecutorError
+from .limits import Pool
 
 #: Tasks some run abandoned after they ignored cancellation for its grace period. The run
 #: has reported each by name; closing the loop need not wait for them a second time.
 ABANDONED: weakref.WeakSet[asyncio.Task[Any]] = weakref.WeakSet()
-
-RerunMode = Literal["node", "downstream", "failed"]
-_RERUN_MODES = ("node", "downstream", "failed")
 
 
 class Occupancy(NamedTuple):
@@ -49,6 +48,16 @@ class Occupancy(NamedTuple):
     active: int
     peak: int
     cap: int
+
+
+class Agent(Protocol):
+    """A graph_fn definition, as a run needs it (`_graph_fn.GraphFn`)."""
+
+    name: str
+
+    def body(self, run: Run) -> Coroutine[Any, Any, Any]:
+        """The agent's body for this run (with its inputs and a `context`)."""
+        ...
 
 
 class Run(LogReader):
@@ -63,7 +72,7 @@ class Run(LogReader):
         timeout: float | None,
         pools: tuple[Pool, ...],
         grace: float,
-        agent: GraphFn | None = None,
+        agent: Agent | None = None,
         parent: Run | None = None,
         executor: Executor | None = None,
         owns_executor: bool = False,
@@ -77,12 +86,6 @@ class Run(LogReader):
         self.grace = grace
         self.parent = parent
         self.children: list[Run] = []
-        self.state = RunState.PENDING
-        self.started_at: float | None = None
-        self.finished_at: float | None = None
-        #: the outputs of the last finished round (partial ones if it did not succeed)
-        self.outputs: dict[str, Any] | None = None
-        self.error: RunError | None = None
         #: what the user should know that is not a failure (also in the event stream)
         self.warnings: list[RunWarning] = []
         self._agent = agent
@@ -91,13 +94,29 @@ class Run(LogReader):
         self._executor = executor
         self._owns_executor = owns_executor
         self._log = EventLog(self.id)
-        self._sched = Scheduler(self, cap, pools, executor)
+        self._machine = RunMachine(
+            graph,
+            self._log,
+            self,
+            cap=cap,
+            on_error=on_error,
+            agent=agent is not None,
+            parent_id=parent.id if parent else None,
+        )
+        self._sched = Scheduler(
+            self._machine,
+            self.id,
+            pools=pools,
+            executor=executor,
+            grace=grace,
+            emit=self._emit,
+            keep=self._keep_abandoned,
+        )
         self._log_waiter: asyncio.Future[None] | None = None
         self._wake: asyncio.Future[str] | None = None
         self._outcome: asyncio.Future[dict[str, Any]] | None = None
         self._driver: asyncio.Task[None] | None = None
         self._abandoned: set[asyncio.Task[Any]] = set()
-        self._rounds = 0
         self._round_nodes: list[Node] | None = None  # what the current re-run executes
         self._dynamic_ids: dict[str, int] = {}
         # Invariant: until the driver has opened the round's nodes (`_seeded`), a
@@ -112,18 +131,39 @@ class Run(LogReader):
     # -- read-only views ------------------------------------------------------------------
 
     @property
+    def state(self) -> RunState:
+        return self._machine.state
+
+    @property
+    def started_at(self) -> float | None:
+        return self._machine.started_at
+
+    @property
+    def finished_at(self) -> float | None:
+        return self._machine.finished_at
+
+    @property
+    def outputs(self) -> dict[str, Any] | None:
+        """The outputs of the last finished round (partial ones if it did not succeed)."""
+        return self._machine.outputs
+
+    @property
+    def error(self) -> RunError | None:
+        return self._machine.error  # type: ignore[return-value]
+
+    @property
     def nodes(self) -> Mapping[str, Node]:
         """Node id -> record (`state`, `inputs`, `outputs`, `error`, `attempts`, …)."""
         return MappingProxyType(self.graph._nodes)
 
     @property
     def occupancy(self) -> Occupancy:
-        sched = self._sched
-        return Occupancy(sched.active, sched.peak, sched.cap)
+        machine = self._machine
+        return Occupancy(machine.active, machine.peak, machine.cap)
 
     @property
     def max_concurrency(self) -> int:
-        return self._sched.cap
+        return self._machine.cap
 
     @property
     def done(self) -> bool:
@@ -150,6 +190,7 @@ class Run(LogReader):
         """Called after appending while a reader waits; wakes them once per loop turn."""
         waiter = self._log_waiter
         self._log_waiter = None
+        self._machine.wake_readers = None
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
@@ -166,7 +207,32 @@ class Run(LogReader):
                 return
             if self._log_waiter is None:
                 self._log_waiter = asyncio.get_running_loop().create_future()
+                self._machine.wake_readers = self._wake_readers
             await asyncio.shield(self._log_waiter)
+
+    # -- what the state machine asks of its owner -------------------------------------------
+
+    def _interrupt(self, node: Node) -> None:
+        self._sched.interrupt(node)
+
+    def _settle(self, node: Node) -> None:
+        waiter = node._waiter
+        if waiter.done():
+            return
+        state = node.state
+        if state is NodeState.SUCCEEDED:
+            waiter.set_result(node.outputs)
+        elif state is NodeState.CANCELLED or state is NodeState.SKIPPED:
+            waiter.set_exception(NodeCancelled(node.id))
+        else:
+            waiter.set_exception(node.error or RuntimeError(f"node {node.id!r} {state}"))
+
+    def _wind_down(self, reason: str) -> None:
+        if reason == "idle" and self._agent is not None:
+            body = self._body_task
+            if body is not None and not body.done():
+                return  # the agent may call more tools
+        self._request(reason)
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -178,24 +244,8 @@ class Run(LogReader):
         # Nobody may ever ask for the result of a background run; its exception must
         # not be logged as "never retrieved".
         self._outcome.add_done_callback(_consume_exception)
-        self._sched.stopping = False
         self._seeded = False
-        self.state = RunState.RUNNING
-        self.started_at = time.time()
-        self.finished_at = None
-        self._emit(
-            RunStarted(
-                self.started_at,
-                self.id,
-                self.name,
-                self.inputs,
-                self._sched.cap,
-                self.on_error,
-                self.parent.id if self.parent else None,
-                self._rounds,
-            )
-        )
-        self._rounds += 1
+        self._machine.open_run(self.inputs, self.name, self.id)
         self._driver = loop.create_task(self._drive(targets), name=f"graphdeck-run-{self.id}")
 
     async def _drive(self, targets: list[Node] | None) -> None:
@@ -209,16 +259,7 @@ class Run(LogReader):
                 except ExecutorError as exc:
                     self._never_started(exc)
                     return
-            if self._agent is not None and targets is None:
-                self._start_agent_body()
-            else:
-                self._seed(targets if targets is not None else list(self.graph._nodes.values()))
-            self._seeded = True
-            for node in self._early_cancels:
-                self._sched.cancel_node(node, self.grace)
-            self._early_cancels.clear()
-            if self._agent is None and self._sched.unfinished == 0:
-                self._request("idle")
+            self._open_round(targets)
             assert self._wake is not None
             reason = await self._wake
             verdict = await self._conclude(reason)
@@ -235,10 +276,29 @@ class Run(LogReader):
         except Exception as exc:  # a bug in graphdeck: say so, and never leave result() hanging
             report_internal_error(f"run {self.id} driver failed", exc)
             if not self.state.is_terminal:
-                self._force_close(exc)
+                self._machine.close_open(exc)
+                self._finish(RunState.FAILED, exc)
         finally:
             if timer is not None:
                 timer.cancel()
+
+    def _open_round(self, targets: list[Node] | None) -> None:
+        """Open the round's nodes (or start the agent's body), then apply the node cancels
+        requested before they were open."""
+        machine = self._machine
+        if self._agent is not None and targets is None:
+            self._start_agent_body()
+        elif targets is None:
+            machine.open_fresh()
+        else:
+            machine.open_round(targets)
+        self._seeded = True
+        for node in self._early_cancels:
+            machine.cancel_node(node)
+        self._early_cancels.clear()
+        self._sched.fill()
+        if self._agent is None and machine.unfinished == 0:
+            self._request("idle")
 
     async def _release_executor(self) -> None:
         """Close an executor this run started (before the outcome is reported, so nothing
@@ -248,62 +308,22 @@ class Run(LogReader):
 
     def _never_started(self, error: BaseException) -> None:
         """The executor could not start: nothing ran; every node is cancelled."""
-        nodes = list(self.graph._nodes.values())
-        if self._rounds == 1:
-            for node in nodes:  # announce every node before any cancellation spreads
-                self._sched.add_node(node)
-        for node in nodes:
-            if not node.state.is_terminal:
-                self._sched.finish(node, NodeState.CANCELLED)
+        machine = self._machine
+        if machine.rounds == 1:  # announce every node before any cancellation spreads
+            machine.open_fresh()
+        machine.stop()
         self._finish(RunState.FAILED, error)
 
     def _request(self, reason: str) -> None:
         if self._wake is not None and not self._wake.done():
             self._wake.set_result(reason)
 
-    def _on_idle(self) -> None:
-        if self._agent is None or self._body_task is None or self._body_task.done():
-            self._request("idle")
-
-    def _on_node_failed(self, node: Node) -> None:
-        if self.on_error == "stop" and self._agent is None:
-            self._request("stop")
-
-    def _seed(self, nodes: list[Node]) -> None:
-        """Open `nodes` (in topological order) for execution and queue those ready."""
-        sched = self._sched
-        if self._rounds == 1 and self._agent is None:
-            sched.open_fresh(nodes)
-            return
-        ids = {node.id for node in nodes}
-        for node in nodes:
-            if node.state.is_terminal:
-                sched.set_state(node, NodeState.PENDING)
-        all_nodes = self.graph._nodes
-        for node in nodes:
-            node._waiting = sum(1 for u in node.upstream if u in ids) + sum(
-                1 for c in node.children or () if c.id in ids
-            )
-        for node in nodes:
-            if node.state is not NodeState.PENDING or node._waiting:
-                continue
-            blocked = any(
-                all_nodes[u].state is not NodeState.SUCCEEDED for u in node.upstream if u not in ids
-            )
-            if blocked:
-                sched.finish(node, NodeState.SKIPPED)
-            else:
-                sched.make_ready(node)
-        sched.fill_workers()
-
     def _start_agent_body(self) -> None:
         assert self._agent is not None
         ctx = contextvars.copy_context()
         ctx.run(_context.current_run.set, self)
         ctx.run(_context.inside_node.set, False)
-        from ._graph_fn import Context
-
-        coro = _exits_as_errors(self._agent.fn(**self.inputs, context=Context(self)))
+        coro = _exits_as_errors(self._agent.body(self))
         self._body_task = asyncio.get_running_loop().create_task(
             coro, name=f"graphdeck-agent-{self.name}-{self.id}", context=ctx
         )
@@ -317,93 +337,65 @@ class Run(LogReader):
                 return RunState.CANCELLED, None, False
             return RunState.FAILED, None, reason == "timeout"
         if reason == "body":
-            body = self._body_task
-            assert body is not None
-            if self._sched.unfinished:
-                self._emit(
-                    RunWarning(
-                        time.time(),
-                        self.id,
-                        f"the agent returned while {self._sched.unfinished} tool call(s) "
-                        "it started were unfinished; they were cancelled",
-                    )
-                )
-                await self._shutdown()
-            if body.cancelled():
-                return RunState.CANCELLED, None, False
-            error = body.exception()
-            if isinstance(error, AgentExited):
-                error = error.exit  # the run fails with what the body raised
-            if error is None:
-                self._agent_outputs = _agent_outputs(body.result())
-                return RunState.SUCCEEDED, None, False
-            if isinstance(error, NodeCancelled):
-                return RunState.CANCELLED, error, False
-            return RunState.FAILED, error, False
-        # "idle": every node of a static run (or of a re-run round) is terminal. An agent's
+            return await self._conclude_body()
+        # "idle": every node of a static run (or of a re-run round) ended. An agent's
         # re-run is judged by the nodes it re-ran: the agent decided about the others.
         judged = self._round_nodes if self._agent is not None else self.graph._nodes.values()
-        states = {node.state for node in judged or ()}
-        if states <= {NodeState.SUCCEEDED}:
+        return judge_round(list(judged or ())), None, False
+
+    async def _conclude_body(self) -> tuple[RunState, BaseException | None, bool]:
+        body = self._body_task
+        assert body is not None
+        if self._machine.unfinished:
+            self._emit(
+                RunWarning(
+                    time.time(),
+                    self.id,
+                    f"the agent returned while {self._machine.unfinished} tool call(s) it "
+                    "started were unfinished; they were cancelled",
+                )
+            )
+            await self._shutdown()
+        if body.cancelled():
+            return RunState.CANCELLED, None, False
+        error = body.exception()
+        if isinstance(error, AgentExited):
+            error = error.exit  # the run fails with what the body raised
+        if error is None:
+            self._agent_outputs = agent_outputs(body.result())
             return RunState.SUCCEEDED, None, False
-        if states & {NodeState.FAILED, NodeState.TIMED_OUT}:
-            return RunState.FAILED, None, False
-        return RunState.CANCELLED, None, False
+        if isinstance(error, NodeCancelled):
+            return RunState.CANCELLED, error, False
+        return RunState.FAILED, error, False
 
     async def _shutdown(self) -> None:
         """Cancel everything still going, wait up to the grace period, and abandon (and
         report) whatever ignores cancellation. Leaves every node terminal."""
-        sched = self._sched
-        sched.stopping = True
-        waits: list[asyncio.Task[Any]] = []
+        self._machine.stop()
         body = self._body_task
-        if body is not None and not body.done():
-            body.cancel()
-            waits.append(body)
+        also = [body] if body is not None and not body.done() else []
         for child in self.children:
             child.cancel()
-        for node in list(self.graph._nodes.values()):
-            if node.state is NodeState.PENDING or (
-                node.state is NodeState.READY and node._worker is None
-            ):
-                sched.finish(node, NodeState.CANCELLED)
-        for worker in list(sched.workers):
-            worker.cancel()
-            waits.append(worker)
-        if waits:
-            _, stuck = await asyncio.wait(waits, timeout=self.grace)
-            owners = {n._worker: n for n in self.graph._nodes.values() if n._worker}
-            for task in stuck:
-                if task is body:
-                    self._keep_abandoned(task)
-                    self._emit(
-                        RunWarning(
-                            time.time(),
-                            self.id,
-                            f"agent {self.name!r} ignored cancellation for {self.grace:g}s "
-                            "and was abandoned; it may still be running",
-                        )
-                    )
-                else:
-                    sched.abandon(task, owners.get(task), self.grace)
+        stuck = await self._sched.cancel_workers(also)
+        if stuck:
+            self._keep_abandoned(body)  # type: ignore[arg-type]
+            self._emit(
+                RunWarning(
+                    time.time(),
+                    self.id,
+                    f"agent {self.name!r} ignored cancellation for {self.grace:g}s "
+                    "and was abandoned; it may still be running",
+                )
+            )
         for child in self.children:
             await child.wait()
-        for node in self.graph._nodes.values():
+        for node in list(self.graph._nodes.values()):
             # Items of a parallel primitive whose agent was abandoned: nobody will settle them.
             if node.kind is NodeKind.EXTERNAL and not node.state.is_terminal:
-                sched.finish(node, NodeState.CANCELLED)
+                self._machine.cancelled(node)
         leftover = [n.id for n in self.graph._nodes.values() if not n.state.is_terminal]
         if leftover:
             raise RuntimeError(f"nodes left open after shutdown: {leftover[:5]}")
-
-    def _force_close(self, error: BaseException) -> None:
-        """Last resort after an internal error: close every open node and fail the run."""
-        for node in self.graph._nodes.values():
-            if not node.state.is_terminal:
-                node.state = NodeState.CANCELLED
-                node.error = error
-        self._sched.unfinished = 0
-        self._finish(RunState.FAILED, error)
 
     def _finish(
         self,
@@ -412,64 +404,21 @@ class Run(LogReader):
         timed_out: bool = False,
     ) -> None:
         self._sched.close()
-        self.state = state
-        self.finished_at = time.time()
-        outputs = self._collect_outputs()
-        self.outputs = outputs
+        if self._agent is not None:
+            outputs = dict(self._agent_outputs or {})
+        else:
+            outputs = graph_outputs(self.graph)
         error: RunError | None = None
         if state is not RunState.SUCCEEDED:
-            error = self._make_error(state, outputs, body_error, timed_out)
-        self.error = error
-        self._emit(RunFinished(self.finished_at, self.id, state, error))
+            timeout = self.timeout if timed_out else None
+            error = _run_error(self.id, self.name, self.graph, state, outputs, body_error, timeout)
+        self._machine.close_run(state, outputs, error)
         outcome = self._outcome
         assert outcome is not None
         if error is None:
             outcome.set_result(outputs)
         else:
             outcome.set_exception(error)
-
-    def _collect_outputs(self) -> dict[str, Any]:
-        if self._agent is not None:
-            return dict(self._agent_outputs or {})
-        nodes = self.graph._nodes
-        outputs = {}
-        for name, value in self.graph.outputs.items():
-            found: list[str] = []
-            collect_refs(value, found)
-            if all(nodes[i].state is NodeState.SUCCEEDED for i in found):
-                outputs[name] = resolve_refs(value, nodes)
-        return outputs
-
-    def _make_error(
-        self,
-        state: RunState,
-        outputs: dict[str, Any],
-        body_error: BaseException | None,
-        timed_out: bool,
-    ) -> RunError:
-        errors: dict[str, BaseException] = {
-            node.id: node.error
-            for node in self.graph._nodes.values()
-            if node.state in (NodeState.FAILED, NodeState.TIMED_OUT) and node.error
-        }
-        if body_error is not None:
-            errors[self.name] = body_error
-        counts = {s.value: n for s, n in self.counts().items() if n}
-        summary = ", ".join(f"{n} {s}" for s, n in counts.items()) or "no nodes"
-        if state is RunState.CANCELLED:
-            message = f"run {self.name!r} ({self.id}) was cancelled ({summary})"
-            return RunCancelled(message, run_id=self.id, errors=errors, partial_outputs=outputs)
-        if timed_out:
-            message = f"run {self.name!r} ({self.id}) timed out after {self.timeout:g}s ({summary})"
-            return RunTimedOut(message, run_id=self.id, errors=errors, partial_outputs=outputs)
-        shown = list(errors.items())[:5]
-        detail = "; ".join(f"{k}: {type(e).__name__}: {e}" for k, e in shown)
-        more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
-        message = (
-            f"run {self.name!r} ({self.id}) failed: {len(errors)} failed "
-            f"[{detail}{more}] ({summary})"
-        )
-        return RunFailed(message, run_id=self.id, errors=errors, partial_outputs=outputs)
 
     def _keep_abandoned(self, task: asyncio.Task[Any]) -> None:
         """Hold a strong reference to a task that ignored cancellation until it ends, so
@@ -506,7 +455,7 @@ class Run(LogReader):
         if self.state is not RunState.RUNNING:
             return
         if self._seeded:
-            self._sched.cancel_node(node, self.grace)
+            self._machine.cancel_node(node)
         elif node not in self._early_cancels:
             self._early_cancels.append(node)
 
@@ -536,12 +485,12 @@ class Run(LogReader):
         if unknown:
             raise ValueError(f"node(s) {unknown} are not among the nodes to re-run")
         for node in reexpand:
-            node.children = None
+            node._side().children = None
         for node in targets:
             if tools and node.tool.name in tools:
                 node.tool = tools[node.tool.name]
             if inputs and node.id in inputs:
-                node._override = node.tool.bind((), dict(inputs[node.id]))
+                node._side().override = node.tool.bind((), dict(inputs[node.id]))
         self._open(targets)
 
     def rerun_plan(
@@ -556,8 +505,6 @@ class Run(LogReader):
     ) -> tuple[list[Node], list[Node]]:
         if not self.state.is_terminal:
             raise RuntimeError(f"run {self.id} is {self.state.value}; re-run it once it ends")
-        if mode not in _RERUN_MODES:
-            raise ValueError(f"mode must be one of {_RERUN_MODES}, got {mode!r}")
         if isinstance(node_ids, str):
             node_ids = [node_ids]
         if self._agent is not None and mode != "node":
@@ -565,67 +512,31 @@ class Run(LogReader):
                 "an agent (graph_fn) run has no static downstream: re-run single nodes "
                 "with mode='node', or start the agent again"
             )
-        targets, reexpand = self._rerun_targets(None if node_ids is None else list(node_ids), mode)
+        try:
+            targets, reexpand = rerun_targets(
+                self.graph, None if node_ids is None else list(node_ids), mode
+            )
+        except KeyError as exc:
+            raise KeyError(f"run {self.id} has no node {exc.args[0]!r}") from None
         if not targets:
             raise ValueError(f"nothing to re-run in run {self.id} (mode={mode!r})")
         return targets, reexpand
 
     def _node(self, node_id: str) -> Node:
         try:
-            return self.graph._nodes[node_id]
+            return _node_of(self.graph, node_id)
         except KeyError:
             raise KeyError(f"run {self.id} has no node {node_id!r}") from None
 
-    def _rerun_targets(
-        self, node_ids: list[str] | None, mode: str
-    ) -> tuple[list[Node], list[Node]]:
-        """(nodes to re-run in topological order, maps to expand afresh)."""
-        nodes = self.graph._nodes
-        if mode == "failed":
-            pool = [self._node(i) for i in node_ids] if node_ids else nodes.values()
-            roots = [n for n in pool if n.state in UNSUCCESSFUL_NODE_STATES]
-        else:
-            if not node_ids:
-                raise ValueError(f"mode={mode!r} needs the ids of the nodes to re-run")
-            roots = [self._node(i) for i in node_ids]
-        chosen = {n.id for n in roots}
-        if mode != "node":
-            stack = list(roots)
-            while stack:
-                for dependent in stack.pop().dependents or ():
-                    if dependent.id not in chosen:
-                        chosen.add(dependent.id)
-                        stack.append(dependent)
-        for node in roots:  # re-running a map directly re-runs all of its items
-            if node.kind is NodeKind.MAP and mode != "failed":
-                chosen.update(c.id for c in node.children or ())
-        reexpand = []
-        for node in list(nodes.values()):
-            if (
-                node.kind is NodeKind.MAP
-                and node.id in chosen
-                and node.children
-                and any(u in chosen for u in node.upstream)
-            ):
-                # Its inputs will change: it expands afresh when they resolve.
-                chosen.difference_update(c.id for c in node.children)
-                reexpand.append(node)
-        return [n for n in nodes.values() if n.id in chosen], reexpand
-
     # -- graph_fn tool calls -------------------------------------------------------------------
 
-    def _new_dynamic_node(
-        self, tool: Tool, inputs: dict[str, Any], node_id: str, group: str | None = None
+    def _new_call(
+        self, tool: Tool, inputs: dict[str, Any], node_id: str, group: str | None
     ) -> Node:
         node = Node(node_id, tool, inputs, group=group)
         node._waiter = asyncio.get_running_loop().create_future()
-        self.graph._append_node(node)
-        self._sched.add_node(node)
-        if self._sched.stopping:
-            self._sched.finish(node, NodeState.CANCELLED)
-        else:
-            self._sched.make_ready(node)
-            self._sched.fill_workers()
+        self._machine.add_call(node)
+        self._sched.fill()
         return node
 
     def _dynamic_id(self, base: str) -> str:
@@ -635,44 +546,38 @@ class Run(LogReader):
 
     async def call_tool(self, tool: Tool, inputs: dict[str, Any]) -> dict[str, Any]:
         """A tool awaited inside the agent: an implicit node under the run's cap."""
-        node = self._new_dynamic_node(tool, inputs, self._dynamic_id(tool.name))
+        node = self._new_call(tool, inputs, self._dynamic_id(tool.name), None)
         waiter = node._waiter
-        assert waiter is not None
         try:
             return await waiter
         except asyncio.CancelledError:
-            self._sched.cancel_node(node, self.grace)
+            self._machine.cancel_node(node)
             raise
 
     async def call_map(self, tool: Tool, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """`tool.map(...)` inside the agent: one node per item, grouped; results in input
         order. The first failure cancels the items still going and is raised."""
         group = self._dynamic_id(f"{tool.name}.map")
-        nodes = [
-            self._new_dynamic_node(tool, item, f"{group}[{i}]", group)
-            for i, item in enumerate(items)
-        ]
+        nodes = [self._new_call(tool, item, f"{group}[{i}]", group) for i, item in enumerate(items)]
         waiters = [n._waiter for n in nodes]
         try:
             if waiters:
-                await asyncio.wait(waiters, return_when=asyncio.FIRST_EXCEPTION)  # type: ignore[arg-type]
+                await asyncio.wait(waiters, return_when=asyncio.FIRST_EXCEPTION)
             for waiter in waiters:
-                assert waiter is not None
                 if waiter.done() and waiter.exception() is not None:
-                    raise waiter.exception()  # type: ignore[misc]
-            return [w.result() for w in waiters]  # type: ignore[union-attr]
+                    raise waiter.exception()
+            return [w.result() for w in waiters]
         except BaseException:
             for node in nodes:
-                self._sched.cancel_node(node, self.grace)
+                self._machine.cancel_node(node)
             for waiter in waiters:
-                if waiter is not None:
-                    waiter.add_done_callback(_consume_exception)
+                waiter.add_done_callback(_consume_exception)
             raise
 
     def _adopt(self, child: Run) -> None:
         self.children.append(child)
         self._emit(ChildRunStarted(time.time(), self.id, child.id, child.name))
-        if self._sched.stopping:
+        if self._machine.stopping:
             child.cancel()
 
 
@@ -697,11 +602,3 @@ async def _exits_as_errors(body: Coroutine[Any, Any, Any]) -> Any:
 def _consume_exception(future: asyncio.Future[Any]) -> None:
     if not future.cancelled():
         future.exception()
-
-
-def _agent_outputs(returned: Any) -> dict[str, Any]:
-    if returned is None:
-        return {}
-    if isinstance(returned, Mapping):
-        return dict(returned)
-    return {"result": returned}

@@ -1,8 +1,7 @@
-"""Node and run states, and the one table of legal node transitions.
+"""Node and run states.
 
-Every state change of a node goes through `Scheduler.set_state`, which checks it against
-`_TRANSITIONS`: an impossible change is caught where it happens instead of showing up
-later as a wrong count in the monitor.
+Which changes between them are legal, and what each change does, is written down in one
+place: the transition tables of `graphdeck._machine` (docs/design.md §4).
 """
 
 from __future__ import annotations
@@ -23,6 +22,11 @@ class NodeState(StrEnum):
     CANCELLED = "cancelled"  # cancelled by the user, by its run, or by the stop policy
     SKIPPED = "skipped"  # an upstream node did not succeed, so it never ran
 
+    #: position in declaration order: the index of the state in the transition tables
+    #: and in the event log's row codes (set below; a list index is cheaper than hashing
+    #: an enum member, which the scheduler does several times per node)
+    code: int
+
     @property
     def is_terminal(self) -> bool:
         return self in TERMINAL_NODE_STATES
@@ -37,10 +41,17 @@ class RunState(StrEnum):
     FAILED = "failed"  # a node failed (or the agent body raised, or the run timed out)
     CANCELLED = "cancelled"  # cancelled through its handle or by its parent run
 
+    code: int
+
     @property
     def is_terminal(self) -> bool:
         return self in (RunState.SUCCEEDED, RunState.FAILED, RunState.CANCELLED)
 
+
+for _code, _state in enumerate(NodeState):
+    _state.code = _code
+for _code, _run_state in enumerate(RunState):
+    _run_state.code = _code
 
 TERMINAL_NODE_STATES = frozenset(
     {
@@ -52,33 +63,10 @@ TERMINAL_NODE_STATES = frozenset(
     }
 )
 
-# Invariant: a terminal state leaves only through PENDING or READY, which `Run.rerun`
-# uses to open a new attempt; a retry goes RUNNING -> RETRYING -> RUNNING.
-_TRANSITIONS: dict[NodeState, frozenset[NodeState]] = {
-    NodeState.PENDING: frozenset({NodeState.READY, NodeState.CANCELLED, NodeState.SKIPPED}),
-    # READY -> FAILED: its inputs could not be prepared (a missing upstream output).
-    NodeState.READY: frozenset(
-        {NodeState.RUNNING, NodeState.CANCELLED, NodeState.SKIPPED, NodeState.FAILED}
-    ),
-    NodeState.RUNNING: frozenset(
-        {
-            NodeState.SUCCEEDED,
-            NodeState.FAILED,
-            NodeState.TIMED_OUT,
-            NodeState.CANCELLED,
-            NodeState.RETRYING,
-        }
-    ),
-    NodeState.RETRYING: frozenset({NodeState.RUNNING, NodeState.CANCELLED}),
-    **{
-        terminal: frozenset({NodeState.PENDING, NodeState.READY})
-        for terminal in TERMINAL_NODE_STATES
-    },
-}
-
-# Outcomes that make dependents unable to run.
+#: outcomes that leave dependents unable to run
 UNSUCCESSFUL_NODE_STATES = TERMINAL_NODE_STATES - {NodeState.SUCCEEDED}
 
 
 class IllegalTransition(RuntimeError):
-    """A node was asked to make a state change the transition table forbids (a bug)."""
+    """A node or run was asked to make a state change the transition tables forbid (a bug
+    in graphdeck). The message carries the node's recent history."""

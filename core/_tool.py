@@ -16,7 +16,6 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
 from . import _context
-from ._graph import handle_type
 from ._threads import tool_threads
 from .errors import GraphBuildError, ToolOutputError
 from .values import Secret, reveal
@@ -54,7 +53,9 @@ class Tool:
         self.name: str = name or fn.__name__
         self.outputs: tuple[str, ...] | None = tuple(outputs) if outputs is not None else None
         self._output_set = frozenset(self.outputs or ())  # (checked once per call)
-        self.handle_type = handle_type(self.outputs)  # what a graphify builder's call returns
+        #: the handle class a graphify builder returns for a call of this tool (one
+        #: property per declared output); made by the builder on first use
+        self.handle_type: type | None = None
         self.timeout = timeout
         self.retries = retries
         self.backoff = backoff

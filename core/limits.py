@@ -16,7 +16,12 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 
-__all__ = ["Limiter", "Pool", "get_pool"]
+__all__ = ["YIELD_AFTER", "Limiter", "Pool", "get_pool"]
+
+#: seconds a worker (the scheduler's, or a parallel primitive's) may run items back to
+#: back before it yields to the event loop: tools that never suspend would otherwise
+#: starve it (the monitor, other runs). Read when a worker starts.
+YIELD_AFTER = 0.005
 
 _registry: dict[str, Pool] = {}
 

@@ -11,14 +11,11 @@ import asyncio
 import signal
 import threading
 from collections.abc import Coroutine, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from . import _context
 from ._graph import TaskGraph
-from ._graph_fn import GraphFn
-from ._graphify import Graphify
-from ._run import ABANDONED, Run
-from .errors import GraphBuildError
+from ._run import ABANDONED, Agent, Run
 from .executors import Executor, parse_executor
 from .limits import Pool
 
@@ -30,7 +27,13 @@ DEFAULT_CANCEL_GRACE = 2.0
 _POLICIES = ("stop", "continue")
 
 T = TypeVar("T")
-Target = GraphFn | Graphify | TaskGraph
+
+
+class Target(Protocol):
+    """What `start` runs: a graph_fn, a graphify or a prebuilt TaskGraph. Each says what a
+    run of it is (`prepare`): the graph to run, and the agent whose body drives it."""
+
+    def prepare(self, inputs: Mapping[str, Any] | None) -> tuple[TaskGraph, Agent | None]: ...
 
 
 def start(
@@ -75,8 +78,15 @@ def start(
     if cancel_grace < 0:
         raise ValueError(f"cancel_grace must be >= 0, got {cancel_grace!r}")
     cap = _resolve_cap(target, max_concurrency)
-    graph, agent = _prepare(target, inputs)
+    prepare = getattr(target, "prepare", None)
+    if prepare is None:
+        raise TypeError(
+            "run target must be a @graph_fn, a @graphify or a TaskGraph; "
+            f"got {type(target).__name__}"
+        )
+    graph, agent = prepare(inputs)
     parent = _context.current_run.get()
+    assert parent is None or isinstance(parent, Run)
     pools = _pools(pool)
     remote, owned = parse_executor(executor)
     if parent is not None:
@@ -209,22 +219,3 @@ def _pools(pool: Pool | Sequence[Pool] | None) -> tuple[Pool, ...]:
         if not isinstance(p, Pool):
             raise TypeError(f"pool must be a graphdeck.limits.Pool, got {type(p).__name__}")
     return pools
-
-
-def _prepare(target: Target, inputs: Mapping[str, Any] | None) -> tuple[TaskGraph, GraphFn | None]:
-    if isinstance(target, GraphFn):
-        return TaskGraph(target.name, target.bind_inputs(inputs)), target
-    if isinstance(target, Graphify):
-        return target.build(**dict(inputs or {})), None
-    if isinstance(target, TaskGraph):
-        if inputs:
-            raise GraphBuildError("a prebuilt TaskGraph takes no inputs; they are in its nodes")
-        if any(node.state.value != "pending" for node in target._nodes.values()):
-            raise GraphBuildError(
-                f"TaskGraph {target.name!r} has already run; build a new one to run it again "
-                "(or use Run.rerun)"
-            )
-        return target.finalize(), None
-    raise TypeError(
-        f"run target must be a @graph_fn, a @graphify or a TaskGraph; got {type(target).__name__}"
-    )

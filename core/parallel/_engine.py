@@ -28,8 +28,8 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from typing import Any, Protocol
 
+from .. import limits
 from .._context import exit_requested
-from .._scheduler import YIELD_AFTER
 from ._results import GatherResult, TaskResult, TaskStatus
 
 #: seconds cancelled items get to stop before they are abandoned (still referenced)
@@ -239,8 +239,9 @@ class Engine:
         assert task is not None
         observer = self.observer
         yielded = time.monotonic()
+        yield_after = limits.YIELD_AFTER
         while not self._stopping:
-            if time.monotonic() - yielded > YIELD_AFTER:
+            if time.monotonic() - yielded > yield_after:
                 await asyncio.sleep(0)  # items that never suspend must not starve the loop
                 yielded = time.monotonic()
                 continue

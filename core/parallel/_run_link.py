@@ -11,17 +11,15 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .. import _context
 from .._graph import Node, NodeKind
+from .._run import Run
 from .._states import NodeState, RunState
 from .._tool import Tool
 from ..events import GroupOccupancyChanged
 from ._results import TaskResult, TaskStatus
-
-if TYPE_CHECKING:
-    from .._run import Run
 
 _STATE_OF = {
     TaskStatus.COMPLETED: NodeState.SUCCEEDED,
@@ -75,22 +73,18 @@ class RunObserver:
                 group=self.group,
             )
             self._nodes[result.index] = node
-            self._run.graph._append_node(node)
-            self._run._sched.add_node(node)
+            self._run._machine.add(node)
         return node
 
     def started(self, result: TaskResult) -> None:
-        node = self._node(result)
-        sched = self._run._sched
-        sched.set_state(node, NodeState.READY)
-        sched.set_state(node, NodeState.RUNNING)
+        self._run._machine.external_started(self._node(result))
 
     def finished(self, result: TaskResult) -> None:
         node = self._node(result)
-        if node.state.is_terminal:  # settled already (the run shut down first)
-            return
         outputs = {"result": result.result} if result.status is TaskStatus.COMPLETED else None
-        self._run._sched.finish(node, _STATE_OF[result.status], result.error, outputs)
+        self._run._machine.external_finished(
+            node, _STATE_OF[result.status], result.error, outputs
+        )
 
     def occupancy(self, active: int, peak: int) -> None:
         self._sample = (active, peak)
@@ -110,6 +104,6 @@ def observer_for(kind: str, limit: int | None) -> RunObserver | None:
     if _context.inside_node.get():
         return None
     run = _context.current_run.get()
-    if run is None or run.state is not RunState.RUNNING:
+    if not isinstance(run, Run) or run.state is not RunState.RUNNING:
         return None
     return RunObserver(run, kind, limit)
