@@ -7,7 +7,7 @@
     graphdeck graphs FILE.py        list the graphs a file defines and their inputs
     graphdeck history [...]         list recorded runs (see graphdeck._cli_history)
     graphdeck export RUN_ID [--format json|trace] [-o FILE]
-    graphdeck [FILE.py]             open the desktop monitor
+    graphdeck [FILE.py] [--graph NAME] [--run] [--store PATH]   open the desktop monitor
 
 Exit codes: 0 succeeded, 1 run failed, 2 usage or load error, 130 cancelled.
 The first Ctrl-C cancels the run gracefully and reports what finished; a second one exits
@@ -38,6 +38,18 @@ from .runner import close_loop, start
 from .store import KEEP_RUNS, Recorder, RunStore, StoreError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
+
+# `graphdeck [FILE.py]` is parsed by the monitor itself (graphdeck.gui.app), which only
+# loads when it opens: its options are listed here for `graphdeck --help`.
+MONITOR_HELP = """\
+the desktop monitor:
+  graphdeck [FILE.py] [--graph NAME] [--run] [--store PATH]
+    FILE.py        a graph file to open
+    --graph NAME   select this graph of the file
+    --run          run it as soon as it is loaded
+    --store PATH   run history database (default: $GRAPHDECK_STORE or the user data
+                   directory)
+"""
 
 
 class UsageError(Exception):
@@ -78,6 +90,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="graphdeck",
         description="Run task graphs and agents; `graphdeck [FILE.py]` opens the monitor.",
+        epilog=MONITOR_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True)
     run_cmd = commands.add_parser("run", help="run a graph from a graph file")
