@@ -38,6 +38,7 @@ def test_example_docstring_commands_work_as_written(tmp_path) -> None:
     commands = docstring_commands()
     assert len(commands) >= 9  # one or more per example: the parsing found them
     processes = []
+    results: list[tuple[int, str]] = []
     try:
         for index, (command, _) in enumerate(commands):
             argv = shlex.split(command, comments=True)
@@ -52,14 +53,15 @@ def test_example_docstring_commands_work_as_written(tmp_path) -> None:
                     text=True,
                 )
             )
-        for (command, expected), process in zip(commands, processes, strict=True):
+        for process in processes:  # they run side by side: wait for each in turn
             _, stderr = process.communicate(timeout=90)
-            assert process.returncode == expected, f"{command}\nexit {process.returncode}: {stderr}"
+            results.append((process.returncode, stderr))
     finally:
-        for process in processes:
-            if process.poll() is None:
-                process.kill()
-                process.communicate()
+        for process in processes[len(results) :]:  # not waited for: a timeout
+            process.kill()
+            process.communicate()
+    for (command, expected), (code, stderr) in zip(commands, results, strict=True):
+        assert code == expected, f"{command}\nexit {code}: {stderr}"
 
 
 def test_help_lists_the_monitor_options(capsys) -> None:
