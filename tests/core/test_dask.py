@@ -13,6 +13,7 @@ import ipaddress
 import json
 import logging
 import os
+import socket
 import subprocess
 import sys
 import textwrap
@@ -177,11 +178,16 @@ async def test_tool_timeout_applies_to_remote_nodes() -> None:
 
 
 async def test_unreachable_scheduler_fails_the_run_clearly() -> None:
-    executor = DaskExecutor("tcp://127.0.0.1:9", connect_timeout=1)
-    with pytest.raises(RunFailed) as info:
-        await run_async(mixed, executor=executor)
+    # A port this test holds without listening: nothing can answer there (a fixed "unused"
+    # port may be in use on some machine).
+    with socket.socket() as reserved:
+        reserved.bind(("127.0.0.1", 0))
+        address = f"127.0.0.1:{reserved.getsockname()[1]}"
+        executor = DaskExecutor(f"tcp://{address}", connect_timeout=1)
+        with pytest.raises(RunFailed) as info:
+            await run_async(mixed, executor=executor)
     error = info.value.errors["mixed"]
-    assert isinstance(error, ExecutorError) and "127.0.0.1:9" in str(error)
+    assert isinstance(error, ExecutorError) and address in str(error)
 
 
 def test_bad_executor_names_are_rejected() -> None:
