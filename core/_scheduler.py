@@ -1,6 +1,6 @@
 """The scheduler: node transitions, dependency tracking, a ready queue and a pool of workers.
 
-Design (measured, DESIGN.md §3): at most `cap` long-lived worker tasks drain a FIFO ready
+Design (measured, docs/design.md §4.1): at most `cap` long-lived worker tasks drain a FIFO ready
 queue and run each tool inline. There is no Task, Future or semaphore per node; a node
 costs one object plus its events. Workers are started when work is queued and exit when
 the queue is empty, so an idle run holds no tasks.
