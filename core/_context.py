@@ -1,4 +1,4 @@
-"""Where a call happens decides what a tool call means (docs/design.md §3): inside a
+"""Where a call happens decides what a tool call means (docs/design.md §3.1): inside a
 graphify builder it adds a node, inside a running graph_fn it becomes a node of that run,
 inside another tool's body it runs inline, anywhere else it simply runs.
 

@@ -3,7 +3,7 @@
 One `Node` object is both the graph's description of a tool call and the run's record of
 it (state, outputs, attempts). A graph is built for exactly one run (graphify builders run
 with that run's concrete inputs), so keeping them apart would only double the objects per
-node, and objects per node are what a 100k-node run pays for (docs/design.md §5).
+node, and objects per node are what a 100k-node run pays for (docs/design.md §4.3).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The asyncio half of the scheduler: worker tasks that run what the state machine queues.
 
-Design (measured, docs/design.md §5): at most `cap` long-lived worker tasks drain the
+Design (measured, docs/design.md §4.1): at most `cap` long-lived worker tasks drain the
 machine's FIFO ready queue and run each tool inline. There is no Task, Future or semaphore
 per node; a node costs one object plus its events. Workers are started when work is
 queued and exit when the queue is empty, so an idle run holds no tasks.

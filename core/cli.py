@@ -2,11 +2,12 @@
 
     graphdeck run FILE.py [--graph NAME] [--inputs JSON|@file.json] [--max-concurrency N]
                           [--on-error stop|continue] [--timeout S] [--json]
+                          [--executor local|dask|dask://ADDRESS] [-v]
                           [--store PATH | --no-history]
     graphdeck graphs FILE.py        list the graphs a file defines and their inputs
     graphdeck history [...]         list recorded runs (see graphdeck._cli_history)
     graphdeck export RUN_ID [--format json|trace] [-o FILE]
-    graphdeck [FILE.py]             open the desktop monitor
+    graphdeck [FILE.py] [--graph NAME] [--run] [--store PATH]   open the desktop monitor
 
 Exit codes: 0 succeeded, 1 run failed, 2 usage or load error, 130 cancelled.
 The first Ctrl-C cancels the run gracefully and reports what finished; a second one exits
@@ -31,12 +32,25 @@ from ._graph_fn import GraphFn
 from ._progress import ProgressBar, StateCounter
 from ._run import Run
 from .errors import GraphBuildError, GraphLoadError, RunCancelled, RunError, RunFailed
+from .executors import Executor, ExecutorError, parse_executor, require_dask
 from .loader import GraphDef, load_graph_file
 from .runner import close_loop, start
 from .store import KEEP_RUNS, Recorder, RunStore, StoreError
 from .values import short_repr
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
+
+# `graphdeck [FILE.py]` is parsed by the monitor itself (graphdeck.gui.app), which only
+# loads when it opens: its options are listed here for `graphdeck --help`.
+MONITOR_HELP = """\
+the desktop monitor:
+  graphdeck [FILE.py] [--graph NAME] [--run] [--store PATH]
+    FILE.py        a graph file to open
+    --graph NAME   select this graph of the file
+    --run          run it as soon as it is loaded
+    --store PATH   run history database (default: $GRAPHDECK_STORE or the user data
+                   directory)
+"""
 
 
 class UsageError(Exception):
@@ -77,6 +91,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="graphdeck",
         description="Run task graphs and agents; `graphdeck [FILE.py]` opens the monitor.",
+        epilog=MONITOR_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True)
     run_cmd = commands.add_parser("run", help="run a graph from a graph file")
@@ -91,6 +107,12 @@ def _parser() -> argparse.ArgumentParser:
         default="local",
         metavar="local|dask|dask://ADDRESS",
         help="where tool bodies run (default: in this process)",
+    )
+    run_cmd.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="with --executor dask: show distributed's own log lines and warnings",
     )
     run_cmd.add_argument("--json", action="store_true", help="print the result as JSON")
     history = run_cmd.add_mutually_exclusive_group()
@@ -165,12 +187,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     options = {"max_concurrency": args.max_concurrency, "on_error": args.on_error}
     if args.timeout is not None:
         options["timeout"] = args.timeout
-    if args.executor != "local":
-        if args.executor != "dask" and not args.executor.startswith("dask://"):
-            raise UsageError(
-                f"--executor: use local, dask or dask://ADDRESS, not {args.executor!r}"
-            )
-        options["executor"] = args.executor
+    executor = None if args.executor == "local" else _executor(args.executor, args.verbose)
+    if executor is not None:
+        options["executor"] = executor
     recorder = None if args.no_history else _open_recorder(args.store)
     loop = asyncio.new_event_loop()
     try:
@@ -178,9 +197,25 @@ def _cmd_run(args: argparse.Namespace) -> int:
             _run_and_report(graph, inputs, options, args.json, recorder, Path(args.file).resolve())
         )
     finally:
+        if executor is not None:  # made here, so closed here (the run closes only its own)
+            loop.run_until_complete(executor.close())
         close_loop(loop)
         if recorder is not None:
             recorder.close()
+
+
+def _executor(spec: str, verbose: bool) -> Executor:
+    """--executor dask|dask://ADDRESS; a wrong spec or a missing dask extra is a usage error
+    (exit 2), found before anything runs."""
+    if spec != "dask" and not spec.startswith("dask://"):
+        raise UsageError(f"--executor: use local, dask or dask://ADDRESS, not {spec!r}")
+    try:
+        require_dask()
+    except ExecutorError as exc:
+        raise UsageError(f"--executor {spec}: {exc}") from None
+    executor, _ = parse_executor(spec, quiet=not verbose)
+    assert executor is not None
+    return executor
 
 
 def _open_recorder(path: str | None) -> Recorder | None:

@@ -7,23 +7,38 @@ executor only decides where the body of each tool node executes.
 
 A tool declared `@tool(executor="local")` always runs in-process. Dask is optional:
 `pip install "graphdeck[dask]"`. Only offload tools that take >= ~50 ms: a Dask round trip
-costs ~10 ms (bench/dask_offload.py).
+costs ~10 ms (bench/dask_offload.py). Dask notes: docs/design.md §7.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
+import logging
 import sys
 import tempfile
+import threading
+import warnings
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 if TYPE_CHECKING:
     from ._tool import Tool
 
-__all__ = ["DaskExecutor", "Executor", "ExecutorError", "Outcome", "parse_executor"]
+__all__ = [
+    "DaskExecutor",
+    "Executor",
+    "ExecutorError",
+    "Outcome",
+    "parse_executor",
+    "require_dask",
+]
 
 LOCAL = "local"
+# Every HTTP server of a local cluster (the scheduler's dashboard, each worker's) on a
+# free loopback port: never Dask's default 8787, which JupyterLab or another cluster may
+# hold (distributed then warns, and moves anyway), and never beyond this machine.
+LOOPBACK_ANY_PORT = "127.0.0.1:0"
 
 
 class ExecutorError(RuntimeError):
@@ -52,18 +67,85 @@ class Executor(Protocol):
     async def close(self) -> None: ...
 
 
-def parse_executor(spec: str | Executor | None) -> tuple[Executor | None, bool]:
+def parse_executor(
+    spec: str | Executor | None, *, quiet: bool = True
+) -> tuple[Executor | None, bool]:
     """`None`/"local" -> no executor; "dask" -> a local cluster; "dask://HOST:PORT" -> that
-    scheduler. Returns (executor, owned): an owned executor is closed with its run."""
+    scheduler. Returns (executor, owned): an owned executor is closed with its run.
+    `quiet` is given to a DaskExecutor made from a string (see DaskExecutor)."""
     if spec is None or spec == LOCAL:
         return None, False
     if isinstance(spec, str):
         if spec == "dask":
-            return DaskExecutor(), True
+            return DaskExecutor(quiet=quiet), True
         if spec.startswith("dask://"):
-            return DaskExecutor("tcp://" + spec.removeprefix("dask://")), True
+            return DaskExecutor("tcp://" + spec.removeprefix("dask://"), quiet=quiet), True
         raise ValueError(f"unknown executor {spec!r}: use 'local', 'dask' or 'dask://HOST:PORT'")
     return spec, False
+
+
+def require_dask() -> None:
+    """Raise ExecutorError if the optional dask extra is not installed (checked up front,
+    so `graphdeck run --executor dask` can say so before anything runs)."""
+    try:
+        import dask  # noqa: F401
+        import distributed  # noqa: F401
+    except ImportError as exc:
+        raise ExecutorError('the Dask executor needs Dask: pip install "graphdeck[dask]"') from exc
+
+
+class _QuietDistributed:
+    """Keeps distributed's own log lines and warnings off the terminal while at least one
+    quiet executor is open (counted, so executors may open and close in any order).
+
+    distributed's loggers are raised to CRITICAL (wherever their records would go: the
+    stderr handlers distributed installs, or the application's own), and a warnings filter
+    ignores warnings raised in distributed's modules; both are put back when the last
+    quiet executor closes. Nothing else is touched: not the root logger, not other
+    libraries' warnings. Worker processes are quietened by the LocalCluster itself
+    (`silence_logs`)."""
+
+    def __init__(self) -> None:
+        self._users = 0
+        self._lock = threading.Lock()
+        self._levels: dict[logging.Logger, int] = {}
+        self._warnings_entry: Any = None
+
+    def acquire(self) -> None:
+        with self._lock:
+            self._users += 1
+            if self._users > 1:
+                return
+            # The package's logger, and those of its modules that set a level of their own
+            # (the others inherit the package's).
+            loggers = [logging.getLogger("distributed")] + [
+                logger
+                for name, logger in list(logging.root.manager.loggerDict.items())
+                if isinstance(logger, logging.Logger)
+                and name.startswith("distributed.")
+                and logger.level != logging.NOTSET
+            ]
+            self._levels = {logger: logger.level for logger in loggers}
+            for logger in loggers:
+                logger.setLevel(logging.CRITICAL)
+            warnings.filterwarnings("ignore", module=r"distributed(\.|$)")
+            self._warnings_entry = warnings.filters[0]
+
+    def release(self) -> None:
+        with self._lock:
+            self._users -= 1
+            if self._users > 0:
+                return
+            for logger, level in self._levels.items():
+                logger.setLevel(level)
+            self._levels = {}
+            # Gone already if a warnings.catch_warnings() block has restored the list since.
+            with contextlib.suppress(ValueError):
+                warnings.filters.remove(self._warnings_entry)
+            self._warnings_entry = None
+
+
+_quiet_distributed = _QuietDistributed()
 
 
 def _run_on_worker(tool: Tool, inputs: dict[str, Any]) -> tuple[bool, Any, str]:
@@ -98,6 +180,12 @@ class DaskExecutor:
     security: a `distributed.Security` (TLS) for a remote scheduler.
     processes: False starts an in-process cluster (fast; for tests).
     connect_timeout: seconds to reach a remote scheduler before the run fails.
+    quiet: keep distributed's own log lines and warnings (a worker restarting, a task
+        cancelled, ...) off the terminal while the executor is open; graphdeck reports
+        what matters to the run itself. False shows them (`graphdeck run -v`).
+
+    A local cluster's HTTP servers listen on free loopback ports, so another dashboard on
+    Dask's default port 8787 never gets in the way.
     """
 
     name = "dask"
@@ -111,6 +199,7 @@ class DaskExecutor:
         processes: bool = True,
         security: Any = None,
         connect_timeout: float = 10.0,
+        quiet: bool = True,
     ) -> None:
         self.address = address
         self.connect_timeout = connect_timeout
@@ -118,6 +207,8 @@ class DaskExecutor:
         self.threads_per_worker = threads_per_worker
         self.processes = processes
         self.security = security
+        self.quiet = quiet
+        self._quieting = False
         self.client: Any = None
         self._cluster: Any = None
         self._lock = asyncio.Lock()
@@ -130,13 +221,13 @@ class DaskExecutor:
         async with self._lock:
             if self.client is not None:
                 return
-            try:
-                import dask
-                from distributed import Client, LocalCluster
-            except ImportError as exc:
-                raise ExecutorError(
-                    'the Dask executor needs Dask: pip install "graphdeck[dask]"'
-                ) from exc
+            require_dask()
+            import dask
+            from distributed import Client, LocalCluster
+
+            if self.quiet and not self._quieting:
+                _quiet_distributed.acquire()
+                self._quieting = True
             try:
                 if self.address is None:
                     # A worker that dies fails its node at once (graphdeck retries apply)
@@ -146,12 +237,17 @@ class DaskExecutor:
                             "processes": self.processes,
                             "n_workers": self.n_workers,
                             "threads_per_worker": self.threads_per_worker,
-                            "dashboard_address": None,
+                            "dashboard_address": LOOPBACK_ANY_PORT,
+                            "worker_dashboard_address": LOOPBACK_ANY_PORT,
                             "asynchronous": True,
                             "local_directory": tempfile.gettempdir(),
+                            # Worker processes' own logging (False: as distributed says).
+                            "silence_logs": logging.CRITICAL if self.quiet else False,
                         }
                         if self.processes:
-                            options["host"] = "127.0.0.1"  # never listen beyond loopback
+                            # Never listen beyond loopback (an in-process cluster talks
+                            # in memory and takes no host).
+                            options["host"] = "127.0.0.1"
                         self._cluster = await LocalCluster(**options)
                     self.client = await Client(self._cluster, asynchronous=True)
                 else:
@@ -205,7 +301,12 @@ class DaskExecutor:
             await asyncio.wait(list(self._cancelling))
         client, cluster = self.client, self._cluster
         self.client = self._cluster = None
-        if client is not None:
-            await client.close()
-        if cluster is not None:
-            await cluster.close()
+        try:
+            if client is not None:
+                await client.close()
+            if cluster is not None:
+                await cluster.close()
+        finally:
+            if self._quieting:  # after closing: shutting down logs too
+                self._quieting = False
+                _quiet_distributed.release()

@@ -1,6 +1,6 @@
 """Nested agents sharing one process-wide pool.
 
-    graphdeck run examples/nested_agents.py --inputs '{"topics": ["a", "b", "c"]}'
+    graphdeck run examples/nested_agents.py --graph survey --inputs '{"topics": ["a", "b", "c"]}'
 
 Each child agent has its own cap of 4, so three children could run 12 tool calls at once.
 The `api` pool caps them all together at 3, wherever they are called from.

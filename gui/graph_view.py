@@ -1,6 +1,6 @@
 """The graph view: the run's DAG in layers, each node coloured by its state, live.
 
-Scale rules (DESIGN.md §5): never one item per node of a big fan-out. Siblings that share a
+Scale rules (docs/design.md §6.4): never one item per node of a big fan-out. Siblings that share a
 layer and a group (a map, a gather, a nested subgraph, or the same tool) are drawn as one
 group node with per-state counts once there are more than `GROUP_THRESHOLD` of them; a
 double-click expands it (up to `EXPAND_LIMIT` nodes). All edges are one path item.

@@ -1,7 +1,7 @@
 """The timeline: a Gantt chart of node executions, one bar per attempt (retries are
 separate bars), one lane per slot in use, coloured by outcome, live.
 
-Drawn batched (DESIGN.md §5): one BarGraphItem per state colour, fed numpy arrays, so
+Drawn batched (docs/design.md §6.4): one BarGraphItem per state colour, fed numpy arrays, so
 20,000 bars stay smooth. A click on a bar selects that node everywhere and says where it
 ran (the Dask worker, or this process).
 """

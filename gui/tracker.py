@@ -2,7 +2,7 @@
 on a timer and turns it into batched view updates.
 
 The scheduler never waits for the GUI: the log is append-only and read by index, so a busy
-GUI only reads bigger batches (DESIGN.md §2). Views refresh at most `REFRESH_HZ` times a
+GUI only reads bigger batches (docs/design.md §2.1). Views refresh at most `REFRESH_HZ` times a
 second from what the trackers accumulated.
 """
 

@@ -1,12 +1,12 @@
 """The one engine behind every primitive of `graphdeck.parallel`.
 
 At most `limit` worker tasks pull items in input order and await each inline, the design
-the scheduler uses (DESIGN.md §3): no Task, Future or semaphore per item, and items given
+the scheduler uses (docs/design.md §4.1): no Task, Future or semaphore per item, and items given
 as factories are only called when a slot is free, so memory stays flat however many there
 are. Items are awaitables, zero-argument callables returning one, or (map) arguments of a
 function.
 
-What the reference module got wrong and this one must not (DESIGN.md §4): results come
+What the reference module got wrong and this one must not (docs/design.md §5): results come
 back in input order; "first" cancels the losers at once; retries really re-invoke;
 `task_timeout` exists; fail-fast keeps completed results and records what it cancelled.
 Cancelling the caller cancels and awaits every item, and closes the coroutines that never

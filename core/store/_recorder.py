@@ -2,7 +2,7 @@
 
 The event loop never touches SQLite. Every `interval` seconds (200 ms) the writer thread
 reads what is new in each recorded run's event log (the log is append-only and read by
-index, DESIGN.md §2) and commits it in one transaction. A killed process therefore loses
+index, docs/design.md §2.1) and commits it in one transaction. A killed process therefore loses
 at most the last interval of events (while the writer keeps up: see LIVE_BUDGET_SHARE),
 and a slow disk slows the history, never the run.
 """

@@ -1,6 +1,6 @@
 """GUI test fixtures: one session-wide qasync loop driven by pytest-qt.
 
-pytest-qt has no asyncio support (DESIGN.md §5): the loop is created `already_running`,
+pytest-qt has no asyncio support (docs/design.md §6.3): the loop is created `already_running`,
 coroutines are scheduled with ensure_future and awaited with `qtbot.waitUntil`. The loop is
 marked running only during a GUI test, so the core tests keep their own fresh loops; loop
 exceptions fail the test; leftover tasks are cancelled after each test.

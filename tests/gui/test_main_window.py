@@ -236,7 +236,7 @@ def test_shutdown_without_asking_like_ctrl_c(qtbot, window) -> None:
 
 
 def test_qasync_survives_20000_timers(qtbot, gui_loop) -> None:
-    # DESIGN.md §5: PySide6 6.12 + Python 3.11 crashed (none_dealloc) after a few thousand
+    # docs/design.md §6.1: PySide6 6.12 + Python 3.11 crashed (none_dealloc) after a few thousand
     # qasync timer callbacks. This must keep passing on the pinned version.
     async def many_timers() -> int:
         await asyncio.gather(*(asyncio.sleep(0.0005 * (i % 20)) for i in range(20_000)))
