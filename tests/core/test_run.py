@@ -205,8 +205,11 @@ async def test_cancel_run_cancels_running_marks_rest_and_raises_run_cancelled() 
 
 
 async def test_cancelling_run_async_caller_cancels_the_run() -> None:
+    started = asyncio.Event()
+
     @tool(outputs=["v"])
     async def forever() -> dict:
+        started.set()
         await asyncio.sleep(60)
         return {"v": 1}
 
@@ -215,7 +218,7 @@ async def test_cancelling_run_async_caller_cancels_the_run() -> None:
         return {"v": forever().v}
 
     caller = asyncio.create_task(run_async(g))
-    await asyncio.sleep(0.05)
+    await started.wait()  # the run is under way, its node running
     caller.cancel()
     with pytest.raises(asyncio.CancelledError):
         await caller
@@ -302,18 +305,36 @@ async def test_node_swallowing_a_node_cancel_is_abandoned_others_continue() -> N
 
 
 async def test_blocking_plain_tools_run_concurrently_up_to_the_cap() -> None:
+    import threading
+
+    # Every body blocks until four are in their threads at once: only concurrent threads
+    # get past the barrier (in series, the first would time out waiting for the others).
+    barrier = threading.Barrier(4, timeout=10)
+    loop_turns = 0
+
     @tool(outputs=["v"])
     def block(i: int) -> int:
-        time.sleep(0.2)
+        barrier.wait()
         return i
 
     @graphify(outputs=["v"])
     def g(n=4):
         return {"v": collect(xs=[block(i=i).v for i in range(n)]).v}
 
-    began = time.monotonic()
-    assert await run_async(g, max_concurrency=4) == {"v": [0, 1, 2, 3]}
-    assert time.monotonic() - began < 0.6  # 4 x 0.2 s in parallel, not 0.8 s in series
+    async def count_turns() -> None:  # the loop kept turning while the threads blocked
+        nonlocal loop_turns
+        while True:
+            await asyncio.sleep(0)
+            loop_turns += 1
+
+    counter = asyncio.create_task(count_turns())
+    try:
+        assert await run_async(g, max_concurrency=4) == {"v": [0, 1, 2, 3]}
+    finally:
+        counter.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await counter
+    assert loop_turns > 0
 
 
 async def test_occupancy_peaks_at_the_cap_and_returns_to_zero() -> None:
