@@ -166,7 +166,7 @@ def test_propagation_through_a_long_chain_does_not_recurse() -> None:
 
 
 def test_stop_cancels_what_no_worker_holds() -> None:
-    machine, owner = opened(diamond())
+    machine, _owner = opened(diamond())
     a = machine.ready.popleft()
     machine.start(a)
     machine.stop()
@@ -194,7 +194,7 @@ def mapped() -> TaskGraph:
 
 
 def test_a_map_expands_when_its_list_resolves_and_aggregates_its_items() -> None:
-    machine, owner = opened(mapped())
+    machine, _owner = opened(mapped())
     assert run_next(machine, {"out": [10, 20, 30]}) == "src"
     m = machine.graph.nodes["m"]
     assert m.state is S.RUNNING and machine.active == 0  # a map holds no slot
