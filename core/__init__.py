@@ -11,9 +11,10 @@
 The package never imports Qt; the desktop monitor lives in `graphdeck.gui`.
 """
 
-from ._graph import Attempt, Node, NodeKind, Ref, TaskGraph
+from ._graph import TaskGraph
 from ._graph_fn import Context, GraphFn, graph_fn
 from ._graphify import Graphify, NodeHandle, graphify
+from ._node import Attempt, Node, NodeKind, Ref
 from ._run import Occupancy, Run
 from ._states import IllegalTransition, NodeState, RunState
 from ._tool import Tool, tool

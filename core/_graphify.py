@@ -15,8 +15,10 @@ from typing import Any
 
 from . import _context
 from ._frames import innermost_user_frame
-from ._graph import Node as _Node
-from ._graph import NodeKind, Ref, TaskGraph, bind_graph_inputs, checked_ref, collect_refs
+from ._graph import TaskGraph, bind_graph_inputs
+from ._node import Node as _Node
+from ._node import NodeKind, Ref, checked_ref
+from ._refs import collect_refs
 from ._tool import Tool
 from .errors import GraphBuildError
 

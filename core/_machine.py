@@ -21,9 +21,11 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from ._graph import Attempt, Node, NodeKind, TaskGraph, resolve_inputs
+from ._graph import TaskGraph
+from ._maps import MapNodes
+from ._node import Attempt, Node, NodeKind
+from ._refs import resolve_inputs
 from ._states import TERMINAL_NODE_STATES, IllegalTransition, NodeState, RunState
-from ._tool import map_items
 from .eventlog import EventLog
 from .events import RunFinished, RunStarted
 
@@ -57,7 +59,7 @@ Handler = Callable[["RunMachine", Node, NodeState, Any, Any], None]
 RunHandler = Callable[["RunMachine", RunState, Any], None]
 
 
-class RunMachine:
+class RunMachine(MapNodes):
     """Node and run states of one run, and every decision that follows a change."""
 
     def __init__(
@@ -283,68 +285,6 @@ class RunMachine:
         for node in list(self.graph._nodes.values()):
             if not node.state.is_terminal:
                 self._node(node, CANCELLED, error)
-
-    # -- maps --------------------------------------------------------------------------------
-
-    def _expand(self, node: Node, resolved: dict[str, Any] | None) -> None:
-        """A map's inputs are known: one child per item (holding no slot itself)."""
-        children = node.children
-        if children is not None:
-            # A re-run that keeps the map's inputs (a re-run planned to change them drops
-            # the children first): only the re-opened items run again.
-            self._node(node, READY, None, resolved)
-            self._node(node, RUNNING)
-            node._waiting = sum(1 for c in children if not c.state.is_terminal)
-            if node._waiting == 0:
-                self._aggregate(node)
-            return
-        self._node(node, READY, None, resolved)
-        self._node(node, RUNNING)
-        try:
-            items = map_items(node.tool, node.inputs)
-        except Exception as exc:
-            self._node(node, FAILED, exc)
-            return
-        children = []
-        existing = self.graph._nodes
-        for index, item in enumerate(items):
-            child_id = f"{node.id}[{index}]"
-            child = existing.get(child_id)
-            if child is None:
-                child = Node(child_id, node.tool, item, group=node.id)
-                child.dependents = (node,)
-                self.add(child)
-            else:
-                self._node(child, PENDING)
-                child.declared_inputs = child.resolved_inputs = item
-            children.append(child)
-        node._side().children = children
-        node._waiting = len(children)
-        if not children:
-            self._aggregate(node)
-            return
-        for child in children:
-            self._node(child, READY)
-
-    def _aggregate(self, node: Node) -> None:
-        """Every item of a map ended: its outputs are per-key lists in item order."""
-        children = node.children or []
-        if all(c.state is SUCCEEDED for c in children):
-            keys = node.tool.outputs or (tuple(children[0].outputs or ()) if children else ())
-            outputs = {k: [(c.outputs or {}).get(k) for c in children] for k in keys}
-            self._node(node, SUCCEEDED, None, outputs)
-            return
-        failed = [c for c in children if c.state in (FAILED, TIMED_OUT)]
-        if not failed:
-            self._node(node, CANCELLED)
-            return
-        first = failed[0]
-        error = RuntimeError(
-            f"{len(failed)} of {len(children)} items of {node.id!r} failed; "
-            f"first: {first.id}: {first.error!r}"
-        )
-        error.__cause__ = first.error
-        self._node(node, FAILED, error)
 
     # -- what follows a node's end -------------------------------------------------------
 

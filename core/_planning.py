@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from ._graph import Node, NodeKind, TaskGraph, collect_refs, count_states, resolve_refs
+from ._graph import TaskGraph
+from ._node import Node, NodeKind, count_states
+from ._refs import collect_refs, resolve_refs
 from ._states import UNSUCCESSFUL_NODE_STATES, NodeState, RunState
 from .errors import RunCancelled, RunError, RunFailed, RunTimedOut
 

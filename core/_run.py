@@ -23,8 +23,10 @@ from types import MappingProxyType
 from typing import Any, NamedTuple, Protocol
 
 from . import _context
-from ._graph import Node, NodeKind, TaskGraph, count_states
+from ._agent_calls import AgentCalls, AgentExited, consume_exception, exits_as_errors
+from ._graph import TaskGraph
 from ._machine import RunMachine
+from ._node import Node, NodeKind, count_states
 from ._planning import RerunMode, agent_outputs, graph_outputs, judge_round, rerun_targets
 from ._planning import node_of as _node_of
 from ._planning import run_error as _run_error
@@ -60,7 +62,7 @@ class Agent(Protocol):
         ...
 
 
-class Run(LogReader):
+class Run(LogReader, AgentCalls):
     """A handle on one run. Created by `graphdeck.start()`; see its docstring."""
 
     def __init__(
@@ -243,7 +245,7 @@ class Run(LogReader):
         self._outcome = loop.create_future()
         # Nobody may ever ask for the result of a background run; its exception must
         # not be logged as "never retrieved".
-        self._outcome.add_done_callback(_consume_exception)
+        self._outcome.add_done_callback(consume_exception)
         self._seeded = False
         self._machine.open_run(self.inputs, self.name, self.id)
         self._driver = loop.create_task(self._drive(targets), name=f"graphdeck-run-{self.id}")
@@ -323,7 +325,7 @@ class Run(LogReader):
         ctx = contextvars.copy_context()
         ctx.run(_context.current_run.set, self)
         ctx.run(_context.inside_node.set, False)
-        coro = _exits_as_errors(self._agent.body(self))
+        coro = exits_as_errors(self._agent.body(self))
         self._body_task = asyncio.get_running_loop().create_task(
             coro, name=f"graphdeck-agent-{self.name}-{self.id}", context=ctx
         )
@@ -528,77 +530,8 @@ class Run(LogReader):
         except KeyError:
             raise KeyError(f"run {self.id} has no node {node_id!r}") from None
 
-    # -- graph_fn tool calls -------------------------------------------------------------------
-
-    def _new_call(
-        self, tool: Tool, inputs: dict[str, Any], node_id: str, group: str | None
-    ) -> Node:
-        node = Node(node_id, tool, inputs, group=group)
-        node._waiter = asyncio.get_running_loop().create_future()
-        self._machine.add_call(node)
-        self._sched.fill()
-        return node
-
-    def _dynamic_id(self, base: str) -> str:
-        n = self._dynamic_ids.get(base, 0)
-        self._dynamic_ids[base] = n + 1
-        return f"{base}_{n}"
-
-    async def call_tool(self, tool: Tool, inputs: dict[str, Any]) -> dict[str, Any]:
-        """A tool awaited inside the agent: an implicit node under the run's cap."""
-        node = self._new_call(tool, inputs, self._dynamic_id(tool.name), None)
-        waiter = node._waiter
-        try:
-            return await waiter
-        except asyncio.CancelledError:
-            self._machine.cancel_node(node)
-            raise
-
-    async def call_map(self, tool: Tool, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """`tool.map(...)` inside the agent: one node per item, grouped; results in input
-        order. The first failure cancels the items still going and is raised."""
-        group = self._dynamic_id(f"{tool.name}.map")
-        nodes = [self._new_call(tool, item, f"{group}[{i}]", group) for i, item in enumerate(items)]
-        waiters = [n._waiter for n in nodes]
-        try:
-            if waiters:
-                await asyncio.wait(waiters, return_when=asyncio.FIRST_EXCEPTION)
-            for waiter in waiters:
-                if waiter.done() and waiter.exception() is not None:
-                    raise waiter.exception()
-            return [w.result() for w in waiters]
-        except BaseException:
-            for node in nodes:
-                self._machine.cancel_node(node)
-            for waiter in waiters:
-                waiter.add_done_callback(_consume_exception)
-            raise
-
     def _adopt(self, child: Run) -> None:
         self.children.append(child)
         self._emit(ChildRunStarted(time.time(), self.id, child.id, child.name))
         if self._machine.stopping:
             child.cancel()
-
-
-class AgentExited(Exception):
-    """Carries a SystemExit or KeyboardInterrupt an agent body raised out of its Task
-    (which would otherwise re-raise it from the event loop and end the process)."""
-
-    def __init__(self, exit: BaseException) -> None:
-        super().__init__(exit)
-        self.exit = exit
-
-
-async def _exits_as_errors(body: Coroutine[Any, Any, Any]) -> Any:
-    try:
-        return await body
-    except (SystemExit, KeyboardInterrupt) as exc:
-        if _context.exit_requested():
-            raise
-        raise AgentExited(exc) from exc
-
-
-def _consume_exception(future: asyncio.Future[Any]) -> None:
-    if not future.cancelled():
-        future.exception()

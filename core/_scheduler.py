@@ -24,8 +24,8 @@ from collections.abc import Callable
 from typing import Any
 
 from . import _context, limits
-from ._graph import Node
 from ._machine import RunMachine
+from ._node import Node
 from ._states import NodeState
 from ._tool import Tool
 from .errors import CancellationIgnored
@@ -101,7 +101,7 @@ class Scheduler:
         yield_after = limits.YIELD_AFTER
         yielded = time.monotonic()
         try:
-            while ready and not machine.stopping:
+            while ready and not machine.stopping and task not in self.abandoned:
                 if time.monotonic() - yielded > yield_after:
                     await asyncio.sleep(0)  # tools that never suspend must not starve the loop
                     yielded = time.monotonic()
@@ -112,62 +112,52 @@ class Scheduler:
                 self.claimed += 1
                 node._worker = task
                 tool = node.tool
-                held: list[Pool] | None = None
                 try:
-                    if self.pools or tool.pool is not None:
-                        held = await self._acquire_pools(tool)
+                    if self.pools or tool.pool or self.executor or not tool.awaits_directly:
+                        await self._run_node(node, task)  # (a coroutine of its own: rarer)
+                        continue
+                    # The hot path: the body awaited right here.
                     into_running[node.state.code](machine, node, RUNNING, None, None)
                     if self._occupancy_flush is None:
                         self._flush_occupancy_soon()
                     inputs = node.resolved_inputs
-                    assert inputs is not None
                     if Secret.made:  # (False until the process makes its first Secret)
                         inputs = reveal(inputs)
-                    if self.executor is None and tool.awaits_directly:
-                        try:  # the hot path: await the body right here
-                            outputs = tool.normalize(await tool.fn(**inputs))
-                        except Exception as exc:
-                            await self._attempts(node, task, inputs, exc)
-                        else:
-                            if node._worker is task and not (
-                                node.cancel_requested or machine.stopping
-                            ):
-                                self._release(node)
-                                into_succeeded[RUNNING.code](
-                                    machine, node, SUCCEEDED, None, outputs
-                                )
-                            else:
-                                self._succeeded(node, task, outputs)
+                    try:
+                        outputs = tool.normalize(await tool.fn(**inputs))
+                    except Exception as exc:
+                        await self._attempts(node, task, inputs, exc)
+                        continue
+                    if node._worker is task and not (node.cancel_requested or machine.stopping):
+                        self._release(node)
+                        into_succeeded[RUNNING.code](machine, node, SUCCEEDED, None, outputs)
                     else:
-                        await self._attempts(node, task, inputs, None)
-                except asyncio.CancelledError:
-                    if node._worker is task:
-                        self._release(node)
-                        machine.cancelled(node)
-                    # A cancellation aimed only at this node is consumed here; one aimed at
-                    # the worker (run cancelled) or a second one propagates.
-                    if task.cancelling() and not (node.cancel_requested and task.uncancel() == 0):
+                        self._succeeded(node, task, outputs)
+                except BaseException as exc:
+                    if not self._settle_raised(node, task, exc):
                         raise
-                except (SystemExit, KeyboardInterrupt) as exc:
-                    self._exited(node, task, exc)
-                except Exception as exc:  # a bug in graphdeck: fail the node, keep going
-                    if node._worker is task:
-                        self._release(node)
-                        machine.fail(node, exc)
-                    report_internal_error(f"worker failed while running {node.id!r}", exc)
                 finally:
-                    if held:
-                        for pool in held:
-                            pool.release()
                     if node._worker is task:
                         self._release(node)
-                if task in self.abandoned:
-                    return
-                if len(ready) > len(workers) - self.claimed and len(workers) < cap:
-                    self.fill()
+                    if len(ready) > len(workers) - self.claimed and len(workers) < cap:
+                        self.fill()
         finally:
             workers.discard(task)
             self.abandoned.discard(task)
+
+    async def _run_node(self, node: Node, task: asyncio.Task[None]) -> None:
+        """A node off the hot path: pools to hold, a timeout, a thread, a remote executor."""
+        held = await self._acquire_pools(node.tool) if self.pools or node.tool.pool else None
+        try:
+            self.machine.start(node)
+            if self._occupancy_flush is None:
+                self._flush_occupancy_soon()
+            inputs = node.resolved_inputs
+            assert inputs is not None
+            await self._attempts(node, task, reveal(inputs) if Secret.made else inputs, None)
+        finally:
+            for pool in held or ():
+                pool.release()
 
     def _succeeded(self, node: Node, task: asyncio.Task[None], outputs: dict[str, Any]) -> None:
         if node._worker is not task:  # abandoned meanwhile: already ended for it
@@ -225,16 +215,33 @@ class Scheduler:
             failed = None
             self.machine.start(node)
 
-    def _exited(self, node: Node, task: asyncio.Task[None], exc: BaseException) -> None:
-        """User code asked the process to exit (`sys.exit`, argparse, a raised
-        KeyboardInterrupt). Out of a worker Task asyncio would re-raise it from the loop and
-        take the process (the monitor, every other run) down: the node fails with it
-        instead, never retried. A second Ctrl-C of the user's goes through."""
-        if _context.exit_requested():
-            raise exc
-        if node._worker is task:
+    def _settle_raised(self, node: Node, task: asyncio.Task[None], exc: BaseException) -> bool:
+        """Settle `node` after `exc` escaped its attempt; False when `exc` must go on out of
+        the worker.
+
+        - CancelledError: the node is cancelled. One aimed only at this node is consumed;
+          one aimed at the worker (the run's cancel) or a second one goes on.
+        - SystemExit / KeyboardInterrupt: user code asked the process to exit (`sys.exit`,
+          argparse). Out of a worker Task asyncio would re-raise it from the loop and take
+          the process (the monitor, every other run) down: the node fails with it instead,
+          never retried. A second Ctrl-C of the user's goes on.
+        - anything else is a bug in graphdeck: the node fails, the worker goes on, and the
+          loop's exception handler reports it.
+        """
+        held = node._worker is task
+        if held:
             self._release(node)
+        if isinstance(exc, asyncio.CancelledError):
+            if held:
+                self.machine.cancelled(node)
+            return not task.cancelling() or (node.cancel_requested and task.uncancel() == 0)
+        if not isinstance(exc, Exception) and _context.exit_requested():
+            return False
+        if held:
             self.machine.fail(node, exc)
+        if isinstance(exc, Exception):
+            report_internal_error(f"worker failed while running {node.id!r}", exc)
+        return True
 
     def _release(self, node: Node) -> None:
         """The worker holding `node` lets go of it (it is about to end, or was abandoned:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from itertools import repeat
 from typing import Any, Protocol
 
-from ._graph import Node
+from ._node import Node
 from ._states import NodeState
 from .events import Event, NodeAdded, NodeOutput, NodeStateChanged
 

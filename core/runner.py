@@ -64,19 +64,7 @@ def start(
     A graph that cannot be built (bad inputs, a cycle, a bad reference) raises
     `GraphBuildError` here, before anything runs.
     """
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        raise RuntimeError(
-            "graphdeck.start() needs a running event loop: call it from async code, "
-            "or use graphdeck.run() from synchronous code"
-        ) from None
-    if on_error not in _POLICIES:
-        raise ValueError(f"on_error must be 'stop' or 'continue', got {on_error!r}")
-    if timeout is not None and timeout <= 0:
-        raise ValueError(f"timeout must be > 0 seconds, got {timeout!r}")
-    if cancel_grace < 0:
-        raise ValueError(f"cancel_grace must be >= 0, got {cancel_grace!r}")
+    _check_options(on_error, timeout, cancel_grace)
     cap = _resolve_cap(target, max_concurrency)
     prepare = getattr(target, "prepare", None)
     if prepare is None:
@@ -199,6 +187,22 @@ def close_loop(loop: asyncio.AbstractEventLoop, grace: float = DEFAULT_CANCEL_GR
             task._log_destroy_pending = False  # type: ignore[attr-defined]
     loop.run_until_complete(loop.shutdown_asyncgens())
     loop.close()
+
+
+def _check_options(on_error: str, timeout: float | None, cancel_grace: float) -> None:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        raise RuntimeError(
+            "graphdeck.start() needs a running event loop: call it from async code, "
+            "or use graphdeck.run() from synchronous code"
+        ) from None
+    if on_error not in _POLICIES:
+        raise ValueError(f"on_error must be 'stop' or 'continue', got {on_error!r}")
+    if timeout is not None and timeout <= 0:
+        raise ValueError(f"timeout must be > 0 seconds, got {timeout!r}")
+    if cancel_grace < 0:
+        raise ValueError(f"cancel_grace must be >= 0, got {cancel_grace!r}")
 
 
 def _resolve_cap(target: Target, max_concurrency: int | None) -> int:

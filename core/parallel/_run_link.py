@@ -14,7 +14,7 @@ import time
 from typing import Any
 
 from .. import _context
-from .._graph import Node, NodeKind
+from .._node import Node, NodeKind
 from .._run import Run
 from .._states import NodeState, RunState
 from .._tool import Tool
