@@ -88,7 +88,7 @@ class AttemptList(list):
 
 class _Rare:
     """The attributes few nodes ever set, kept off the node itself: five slots on every node
-    of a 100k-node run cost 4 MB (docs/design.md §5)."""
+    of a 100k-node run cost 4 MB (docs/design.md §4.3)."""
 
     __slots__ = ("cancel_requested", "children", "history", "override", "where")
 

@@ -1,7 +1,7 @@
 """Node and run states.
 
 Which changes between them are legal, and what each change does, is written down in one
-place: the transition tables of `graphdeck._machine` (docs/design.md §4).
+place: the transition tables of `graphdeck._machine` (docs/design.md §8.2).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 A 100k-node run emits half a million node events. Stored as NamedTuples they cost ~120 B
 each and, being GC-tracked containers, made the garbage collector a third of the run's
-wall time (docs/design.md §5). So node events are stored as columns: the time, the Node,
+wall time (docs/design.md §4.2). So node events are stored as columns: the time, the Node,
 one int code (row kind, state, attempt) and an optional payload, 32 B per row and no new
 object per event. Other (rare) events are stored as the event objects themselves.
 

@@ -17,6 +17,7 @@ from types import ModuleType
 
 from ._graph_fn import GraphFn
 from ._graphify import Graphify
+from ._context import exit_requested
 from .errors import GraphLoadError
 
 __all__ = ["GraphFile", "line_in_file", "load_graph_file"]
@@ -75,12 +76,13 @@ def load_graph_file(path: str | Path) -> GraphFile:
         raise GraphLoadError(shown, exc.lineno, f"syntax error: {exc.msg}") from exc
     except BaseException as exc:
         sys.modules.pop(module_name, None)
-        if not isinstance(exc, Exception):
+        if isinstance(exc, KeyboardInterrupt) and exit_requested():
             raise
+        # SystemExit too: argparse at module level exits when it dislikes sys.argv, and a
+        # file that calls sys.exit while imported must not end the monitor that opened it.
         line = line_in_file(exc, path)
-        raise GraphLoadError(
-            shown, line, f"error while importing: {type(exc).__name__}: {exc}"
-        ) from exc
+        described = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        raise GraphLoadError(shown, line, f"error while importing: {described}") from exc
     graphs: dict[str, GraphDef] = {}
     for value in vars(module).values():
         if isinstance(value, GraphFn | Graphify) and value not in graphs.values():

@@ -96,3 +96,22 @@ def test_reloading_gives_a_fresh_module(tmp_path) -> None:
     path.write_text(path.read_text().replace('"v": 1', '"v": 2'))
     second = load_graph_file(path)
     assert first.module is not second.module
+
+
+@pytest.mark.parametrize(
+    ("source", "reason"),
+    [
+        ("import sys\nsys.exit(3)\n", ":2: error while importing: SystemExit: 3"),
+        (
+            "import argparse\nargparse.ArgumentParser().parse_args(['--nope'])\n",
+            ":2: error while importing: SystemExit: 2",
+        ),
+        ("raise KeyboardInterrupt\n", ":1: error while importing: KeyboardInterrupt"),
+    ],
+)
+def test_a_file_that_exits_while_imported_is_a_load_error(tmp_path, source, reason) -> None:
+    path = tmp_path / "exits.py"
+    path.write_text(source)
+    with pytest.raises(GraphLoadError) as caught:
+        load_graph_file(path)
+    assert str(caught.value) == f"{path}{reason}"
