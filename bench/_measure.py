@@ -51,5 +51,8 @@ def parse_options(doc: str | None) -> tuple[argparse.Namespace, list[int]]:
     parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip N = 100k")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--million", action="store_true", help="also a 1M-node fan-out (per-node cost as runs grow)"
+    )
     args = parser.parse_args()
     return args, [1_000, 10_000] if args.quick else [1_000, 10_000, 100_000]

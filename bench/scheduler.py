@@ -20,11 +20,12 @@ import asyncio
 import collections
 import functools
 import random
+import time
 from collections.abc import Awaitable, Callable
 
 from _measure import Case, compare, parse_options
 
-from graphdeck import graphify, run_async, tool
+from graphdeck import graph_fn, graphify, run_async, start, tool
 
 
 async def double_now(x: int) -> dict:
@@ -209,6 +210,62 @@ def pool_dag(body) -> Case:
     return case
 
 
+def graphdeck_agent(body) -> Case:
+    """A graph_fn awaiting N tool calls through `asyncio.gather` (each call a node)."""
+    work = tool(outputs=["out"], name="work")(body)
+
+    @graph_fn(name="agent")
+    async def agent(n, *, context):
+        outs = await asyncio.gather(*(work(x=i) for i in range(n)))
+        return await add([o["out"] for o in outs])
+
+    async def case(n: int, cap: int) -> int:
+        return (await run_async(agent, {"n": n}, max_concurrency=cap))["sum"]
+
+    return case
+
+
+async def _cancel_at_full_cap(n: int, ours: bool) -> float:
+    """Seconds from cancelling N running tasks (all holding a slot) until every one ended.
+    (Each waits on a sleep of its own: N waiters on one Event would measure the Event's
+    O(n) removal of cancelled waiters instead.)"""
+    all_started = asyncio.Event()
+    started = 0
+
+    async def blocked(x: int) -> dict:
+        nonlocal started
+        started += 1
+        if started == n:
+            all_started.set()
+        await asyncio.sleep(3600)
+        return {"out": x}
+
+    if ours:
+        handle = start(fan_graph(blocked), {"n": n}, max_concurrency=n)
+        await all_started.wait()
+        began = time.perf_counter()
+        handle.cancel()
+        await handle.wait()
+    else:
+        tasks = [asyncio.ensure_future(blocked(i)) for i in range(n)]
+        await all_started.wait()
+        began = time.perf_counter()
+        for task in tasks:
+            task.cancel()
+        await asyncio.wait(tasks)
+    return time.perf_counter() - began
+
+
+def cancel_rows(repeat: int) -> None:
+    n = 10_000
+    ours = min(asyncio.run(_cancel_at_full_cap(n, True)) for _ in range(repeat))
+    theirs = min(asyncio.run(_cancel_at_full_cap(n, False)) for _ in range(repeat))
+    print(
+        f"cancel at full cap: {n} running nodes, cap {n}: graphdeck {ours * 1e3:.1f} ms, "
+        f"asyncio tasks {theirs * 1e3:.1f} ms, ratio {ours / theirs:.2f}"
+    )
+
+
 def main() -> None:
     args, sizes = parse_options(__doc__)
     rows = []
@@ -219,6 +276,13 @@ def main() -> None:
     dag = graphdeck_dag(combine_now)
     rows.append(("dag returns", 10_000, 4, dag, gather_dag(combine_now)))
     rows.append(("dag vs pool", 10_000, 4, dag, pool_dag(combine_now)))
+    for label, body in (("returns", double_now), ("yields", double_yield)):
+        rows.append((f"agent {label}", 10_000, 64, graphdeck_agent(body), gather_fan(body)))
+    if args.million:
+        for cap in (64,):
+            rows.append(
+                ("fan returns", 1_000_000, cap, graphdeck_fan(double_now), gather_fan(double_now))
+            )
     header = (
         f"{'shape (tool)':<16}{'N':>8}{'cap':>5}{'graphdeck µs':>14}{'asyncio µs':>12}"
         f"{'ratio':>7}{'graphdeck KB':>14}{'asyncio KB':>12}{'wall s':>8}"
@@ -235,8 +299,10 @@ def main() -> None:
     print(
         "per node; asyncio = gather over a Semaphore (chain, dag: a Task per node awaiting its\n"
         "upstream; 'dag vs pool': cap workers draining a ready queue, the floor);\n"
-        f"ratio < 1: graphdeck is faster. Time: best of {args.repeat} runs."
+        f"ratio < 1: graphdeck is faster. Time: best of {args.repeat} runs.\n"
+        "agent: a graph_fn gathering N tool calls; asyncio: the same calls under a Semaphore."
     )
+    cancel_rows(args.repeat)
 
 
 if __name__ == "__main__":
