@@ -24,6 +24,7 @@ from typing import Any, NamedTuple, Protocol
 
 from . import _context
 from ._agent_calls import AgentCalls, AgentExited, consume_exception, exits_as_errors
+from ._diagnostics import DEFAULT_BLOCK_THRESHOLD, Diagnostics
 from ._graph import TaskGraph
 from ._machine import RunMachine
 from ._node import Node, NodeKind, count_states
@@ -78,6 +79,7 @@ class Run(LogReader, AgentCalls):
         parent: Run | None = None,
         executor: Executor | None = None,
         owns_executor: bool = False,
+        block_threshold: float | None = DEFAULT_BLOCK_THRESHOLD,
     ) -> None:
         self.id: str = uuid.uuid4().hex[:12]
         self.graph = graph
@@ -114,6 +116,7 @@ class Run(LogReader, AgentCalls):
             emit=self._emit,
             keep=self._keep_abandoned,
         )
+        self._diagnostics = Diagnostics(self, block_threshold)
         self._log_waiter: asyncio.Future[None] | None = None
         self._wake: asyncio.Future[str] | None = None
         self._outcome: asyncio.Future[dict[str, Any]] | None = None
@@ -248,6 +251,7 @@ class Run(LogReader, AgentCalls):
         self._outcome.add_done_callback(consume_exception)
         self._seeded = False
         self._machine.open_run(self.inputs, self.name, self.id)
+        self._diagnostics.watch()
         self._driver = loop.create_task(self._drive(targets), name=f"graphdeck-run-{self.id}")
 
     async def _drive(self, targets: list[Node] | None) -> None:
@@ -355,6 +359,7 @@ class Run(LogReader, AgentCalls):
                     self.id,
                     f"the agent returned while {self._machine.unfinished} tool call(s) it "
                     "started were unfinished; they were cancelled",
+                    kind="agent_returned",
                 )
             )
             await self._shutdown()
@@ -387,6 +392,7 @@ class Run(LogReader, AgentCalls):
                     self.id,
                     f"agent {self.name!r} ignored cancellation for {self.grace:g}s "
                     "and was abandoned; it may still be running",
+                    kind="abandoned",
                 )
             )
         for child in self.children:
@@ -414,6 +420,7 @@ class Run(LogReader, AgentCalls):
         if state is not RunState.SUCCEEDED:
             timeout = self.timeout if timed_out else None
             error = _run_error(self.id, self.name, self.graph, state, outputs, body_error, timeout)
+        self._diagnostics.unwatch()
         self._machine.close_run(state, outputs, error)
         outcome = self._outcome
         assert outcome is not None
@@ -433,6 +440,20 @@ class Run(LogReader, AgentCalls):
         """Wait until the run has finished, without raising its outcome."""
         if self._outcome is not None:
             await asyncio.wait([self._outcome])
+
+    # -- why is it slow, why is it stuck -------------------------------------------------
+
+    def where(self, node_id: str) -> list[tuple[str, int, str, str]]:
+        """Where a running node is now, as (file, line, function, code) entries, outermost
+        first: the coroutine chain of an async tool down to what it awaits, or the stack
+        of the thread a plain `def` tool runs in. Empty when the node is not running."""
+        return self._diagnostics.where(self._node(node_id))
+
+    def waiting_for(self, node_id: str) -> dict[str, Any]:
+        """What keeps a pending or ready node from running: "upstream" ([(id, state)]
+        not yet succeeded), "slot" ({"cap", "busy": [ids]}) or "pool" ({"name", "size",
+        "active", "waiting"}). Empty when it is not waiting."""
+        return self._diagnostics.waiting_for(self._node(node_id))
 
     # -- public commands ----------------------------------------------------------------------
 

@@ -193,7 +193,7 @@ class Scheduler:
                     if self.executor is not None and tool.executor != "local":
                         outputs = await self._attempt_remote(self.executor, node, inputs)
                     else:
-                        outputs = await tool.attempt(inputs)
+                        outputs = await tool.attempt(inputs, node)
                 except Exception as exc:
                     failed = exc
                 else:
@@ -309,7 +309,7 @@ class Scheduler:
             f"node {node.id!r} (tool {node.tool.name!r}) ignored cancellation for "
             f"{self.grace:g}s and was abandoned; it may still be running"
         )
-        self._emit(RunWarning(time.time(), self.run_id, message, node.id))
+        self._emit(RunWarning(time.time(), self.run_id, message, node.id, kind="abandoned"))
         self.machine.cancelled(node, CancellationIgnored(message))
         self.fill()
 

@@ -30,12 +30,14 @@ class ToolThreads:
         self.max_threads = max_threads
         self.idle_seconds = idle_seconds
         self._cond = threading.Condition()
-        self._queue: deque[tuple[Future[Any], Callable[[], Any]]] = deque()
+        self._queue: deque[tuple[Future[Any], Callable[[], Any], object]] = deque()
         # Invariant: `_waiting` counts threads blocked in `_cond.wait` with nothing to do;
         # `submit` starts a thread only when there are more queued calls than those.
         self._waiting = 0
         self._threads: set[threading.Thread] = set()
         self._serial = 0
+        #: the thread running each call submitted with a key (a node), while it runs
+        self._running: dict[object, int] = {}
 
     @property
     def size(self) -> int:
@@ -43,11 +45,12 @@ class ToolThreads:
         with self._cond:
             return len(self._threads)
 
-    def submit(self, call: Callable[[], Any]) -> Future[Any]:
-        """Run `call()` on a thread; its result or exception lands in the future."""
+    def submit(self, call: Callable[[], Any], key: object = None) -> Future[Any]:
+        """Run `call()` on a thread; its result or exception lands in the future. While it
+        runs, `thread_of(key)` names its thread (to show where a node's body is)."""
         future: Future[Any] = Future()
         with self._cond:
-            self._queue.append((future, call))
+            self._queue.append((future, call, key))
             if self._waiting < len(self._queue) and len(self._threads) < self.max_threads:
                 self._serial += 1
                 thread = threading.Thread(
@@ -73,16 +76,25 @@ class ToolThreads:
                         self._cond.wait(left)
                     finally:
                         self._waiting -= 1
-                future, call = self._queue.popleft()
+                future, call, key = self._queue.popleft()
             if not future.set_running_or_notify_cancel():
                 continue
+            if key is not None:
+                self._running[key] = threading.get_ident()
             try:
                 result = call()
             except BaseException as exc:  # SystemExit too: it fails the node, not the thread
                 future.set_exception(exc)
             else:
                 future.set_result(result)
-            del future, call  # drop the result before waiting for the next call
+            finally:
+                if key is not None:
+                    self._running.pop(key, None)
+            del future, call, key  # drop the result before waiting for the next call
+
+    def thread_of(self, key: object) -> int | None:
+        """The ident of the thread running the call submitted with `key`, if it runs."""
+        return self._running.get(key)
 
 
 _threads: ToolThreads | None = None

@@ -152,7 +152,7 @@ class Tool:
 
     # -- execution --------------------------------------------------------------------------
 
-    def invoke(self, inputs: dict[str, Any]) -> Awaitable[Any]:
+    def invoke(self, inputs: dict[str, Any], key: object = None) -> Awaitable[Any]:
         """Start one execution of the body and return what to await for its raw result.
 
         Plain functions go to a worker thread, with the caller's context variables, so a
@@ -162,16 +162,17 @@ class Tool:
             return self.fn(**inputs)
         ctx = contextvars.copy_context()
         call = functools.partial(ctx.run, self.fn, **inputs)
-        return asyncio.wrap_future(tool_threads().submit(call))
+        return asyncio.wrap_future(tool_threads().submit(call, key))
 
-    async def attempt(self, inputs: dict[str, Any]) -> dict[str, Any]:
-        """One attempt under the tool's timeout, normalised."""
+    async def attempt(self, inputs: dict[str, Any], key: object = None) -> dict[str, Any]:
+        """One attempt under the tool's timeout, normalised. `key` (the node) names the
+        thread a plain function runs in, while it runs (`ToolThreads.thread_of`)."""
         if self.timeout is None:
-            return self.normalize(await self.invoke(inputs))
+            return self.normalize(await self.invoke(inputs, key))
         deadline = asyncio.timeout(self.timeout)
         try:
             async with deadline:
-                raw = await self.invoke(inputs)
+                raw = await self.invoke(inputs, key)
         except TimeoutError:
             if not deadline.expired():  # the body's own timeout, not ours
                 raise

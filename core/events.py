@@ -123,13 +123,22 @@ class ChildRunStarted(NamedTuple):
 
 
 class RunWarning(NamedTuple):
-    """Something the user should know that is not a failure (e.g. a node that ignored
-    cancellation and was abandoned)."""
+    """Something the user should know that is not a failure. `kind` says what:
+
+    - "abandoned": a node (or agent) ignored cancellation and was abandoned;
+    - "agent_returned": an agent returned while tool calls it started were unfinished;
+    - "loop_blocked": code blocked the event loop; `details` has "node" (or None),
+      "agent" (the agent, for a block in its body), "seconds", "where" (file:line of the
+      innermost user code), "code" (that line) and "stack" ([file, line, function, code]
+      entries, outermost first).
+    """
 
     time: float
     run_id: str
     message: str
     node_id: str | None = None
+    kind: str = "note"
+    details: dict[str, Any] | None = None
 
 
 Event = (

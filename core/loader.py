@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
+from ._context import exit_requested
 from ._graph_fn import GraphFn
 from ._graphify import Graphify
-from ._context import exit_requested
 from .errors import GraphLoadError
 
 __all__ = ["GraphFile", "line_in_file", "load_graph_file"]

@@ -14,6 +14,7 @@ from collections.abc import Coroutine, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
 from . import _context
+from ._diagnostics import DEFAULT_BLOCK_THRESHOLD
 from ._graph import TaskGraph
 from ._run import ABANDONED, Agent, Run
 from .executors import Executor, parse_executor
@@ -46,6 +47,7 @@ def start(
     pool: Pool | Sequence[Pool] | None = None,
     cancel_grace: float = DEFAULT_CANCEL_GRACE,
     executor: str | Executor | None = None,
+    block_threshold: float | None = DEFAULT_BLOCK_THRESHOLD,
 ) -> Run:
     """Start a run on the running event loop and return its `Run` handle at once.
 
@@ -60,6 +62,8 @@ def start(
     executor: where tool bodies run: "local" (default), "dask" (a LocalCluster on
         127.0.0.1, started and closed with the run), "dask://HOST:PORT", or an executor
         object (e.g. `graphdeck.executors.DaskExecutor`) you own. Child runs share it.
+    block_threshold: seconds the event loop may stand still before the run reports
+        whose code blocked it (a `RunWarning` of kind "loop_blocked"); None: never.
 
     A graph that cannot be built (bad inputs, a cycle, a bad reference) raises
     `GraphBuildError` here, before anything runs.
@@ -92,6 +96,7 @@ def start(
         parent=parent,
         executor=remote,
         owns_executor=owned,
+        block_threshold=block_threshold,
     )
     if parent is not None:
         parent._adopt(handle)

@@ -1,0 +1,191 @@
+"""Naming the code that blocks the event loop.
+
+The most common asyncio mistake is blocking code in an `async def` (`time.sleep`,
+`requests.get`): every other node, and the monitor on the same loop, stalls. A watchdog
+thread notices when the loop has not turned for longer than a threshold, takes the loop
+thread's Python stack at that moment (`sys._current_frames()`), and finds whose code it
+is: a running node's (its worker's coroutine chain holds the frame), an agent body's, or
+nobody's (the monitor itself, a callback). When the loop turns again, the block is
+reported once, with its length, the innermost line of user code and the stack, as a
+`RunWarning` of kind "loop_blocked" to every run it concerns (docs/design.md §3.9).
+
+Cheap when nothing is wrong: the loop runs one timer callback (a "beat") every quarter of
+the threshold, and the thread wakes as often and compares two numbers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import linecache
+import sys
+import threading
+import time
+import weakref
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from types import FrameType
+from typing import Any
+
+from ._frames import is_user_file
+
+#: a frame as reported: (file, line, function, source line)
+StackEntry = tuple[str, int, str, str]
+#: beats per threshold: a block is measured to within a quarter of the threshold
+BEATS_PER_THRESHOLD = 4
+
+
+@dataclass
+class Block:
+    """The loop stood still: who was running, where, for how long."""
+
+    stack: list[StackEntry]  # outermost first
+    owner: Any  # the node or agent run whose code was on the stack (None: nobody's)
+    began: float  # time.monotonic() of the last beat before it
+    seconds: float = 0.0
+
+    @property
+    def where(self) -> StackEntry | None:
+        """The innermost frame of user code (None when the stack holds none)."""
+        for entry in reversed(self.stack):
+            if is_user_file(entry[0]):
+                return entry
+        return self.stack[-1] if self.stack else None
+
+
+def entry_of(frame: FrameType) -> StackEntry:
+    """One frame as reported: file, line, function and the source line."""
+    code = frame.f_code
+    line = frame.f_lineno
+    return (code.co_filename, line, code.co_name, linecache.getline(code.co_filename, line).strip())
+
+
+def frame_stack(frame: FrameType | None) -> list[StackEntry]:
+    """The stack ending at `frame`, outermost first."""
+    entries = []
+    while frame is not None:
+        entries.append(entry_of(frame))
+        frame = frame.f_back
+    entries.reverse()
+    return entries
+
+
+@dataclass
+class Watched:
+    """A run the watchdog reports to: its threshold, and how to find its code."""
+
+    threshold: float
+    frames_of: Callable[[], Iterable[tuple[Any, set[int]]]]  # (owner, frame ids) pairs
+    report: Callable[[Block], None]
+
+
+@dataclass
+class LoopWatchdog:
+    """Watches one event loop for the runs registered with it."""
+
+    loop: asyncio.AbstractEventLoop
+    loop_thread: int
+    watched: dict[int, Watched] = field(default_factory=dict)
+    # Invariant: `last_beat` is the monotonic time the loop last ran `_beat`; the thread
+    # reads it, only the loop writes it (a float assignment: atomic under the GIL).
+    last_beat: float = field(default_factory=time.monotonic)
+    _pending: Block | None = None  # a block seen by the thread, reported at the next beat
+    _beat_handle: asyncio.TimerHandle | None = None
+    _thread: threading.Thread | None = None
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def threshold(self) -> float:
+        return min((w.threshold for w in list(self.watched.values())), default=0.1)
+
+    def watch(self, key: int, watched: Watched) -> None:
+        self.watched[key] = watched
+        if self._thread is None:
+            self._stop = threading.Event()  # one per thread: an old one may still wind down
+            self.last_beat = time.monotonic()
+            self._beat_handle = self.loop.call_later(self._interval(), self._beat)
+            self._thread = threading.Thread(
+                target=self._watch, args=(self._stop,), name="graphdeck-watchdog", daemon=True
+            )
+            self._thread.start()
+
+    def unwatch(self, key: int) -> None:
+        self.watched.pop(key, None)
+        if not self.watched and self._thread is not None:
+            self._stop.set()
+            self._thread = None
+            if self._beat_handle is not None:
+                self._beat_handle.cancel()
+                self._beat_handle = None
+
+    def _interval(self) -> float:
+        return self.threshold / BEATS_PER_THRESHOLD
+
+    def _beat(self) -> None:
+        """On the loop: it turned. Report a block the thread saw since the last beat."""
+        now = time.monotonic()
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            # The block began somewhere within the beat interval before it was seen.
+            pending.seconds = max(now - pending.began - self._interval() / 2, 0.0)
+            for watched in list(self.watched.values()):
+                if pending.seconds >= watched.threshold:
+                    watched.report(pending)
+        self.last_beat = now
+        if self.watched:
+            self._beat_handle = self.loop.call_later(self._interval(), self._beat)
+
+    def _watch(self, stop: threading.Event) -> None:
+        """On the watchdog thread: sample the loop thread when it stands still."""
+        while not stop.wait(self._interval() if self.watched else 0.05):
+            watched = list(self.watched.values())
+            if self.loop.is_closed():
+                return  # (its runs never finished: nothing left to watch)
+            if not watched or self._pending is not None:
+                continue
+            began = self.last_beat
+            if time.monotonic() - began <= min(w.threshold for w in watched):
+                continue
+            frame = sys._current_frames().get(self.loop_thread)
+            if frame is None or self.last_beat != began:
+                continue  # it turned meanwhile
+            ids = set()
+            walk: FrameType | None = frame
+            while walk is not None:
+                ids.add(id(walk))
+                walk = walk.f_back
+            owner = _owner_of(ids, watched)
+            self._pending = Block(frame_stack(frame), owner, began)
+
+
+def _owner_of(frame_ids: set[int], watched: list[Watched]) -> Any:
+    """The node or agent whose frames are on the stack (the first found), or None."""
+    for each in watched:
+        for owner, owned in each.frames_of():
+            if owned & frame_ids:
+                return owner
+    return None
+
+
+def coroutine_frames(coroutine: Any) -> list[FrameType]:
+    """The frames of a coroutine and of the coroutines it awaits, outermost first (a
+    running coroutine's chain: what a worker or an agent body is executing or awaiting)."""
+    frames = []
+    while coroutine is not None:
+        frame = getattr(coroutine, "cr_frame", None) or getattr(coroutine, "gi_frame", None)
+        if frame is not None:
+            frames.append(frame)
+        coroutine = getattr(coroutine, "cr_await", None) or getattr(coroutine, "gi_yieldfrom", None)
+    return frames
+
+
+_watchdogs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopWatchdog] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def watchdog_for(loop: asyncio.AbstractEventLoop) -> LoopWatchdog:
+    """The watchdog of `loop` (made on first use; called on the loop's thread)."""
+    dog = _watchdogs.get(loop)
+    if dog is None:
+        dog = _watchdogs[loop] = LoopWatchdog(loop, threading.get_ident())
+    return dog
