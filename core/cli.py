@@ -301,6 +301,10 @@ def _report(
             "counts": counts,
             "duration_s": round(duration, 6),
             "errors": {k: f"{type(e).__name__}: {e}" for k, e in errors.items()},
+            "warnings": [
+                {"kind": w.kind, "node": w.node_id, "message": w.message, **(w.details or {})}
+                for w in handle.warnings
+            ],
         }
         json.dump(document, out, default=short_repr, indent=2)
         out.write("\n")

@@ -272,3 +272,33 @@ def test_any_builder_error_is_one_line_with_file_and_line_exit_2(tmp_path, expre
     result = graphdeck("run", str(path))
     assert result.returncode == 2
     assert result.stderr == f"graphdeck: {path}:10: graphify 'g' failed to build: {error}\n"
+
+
+def test_a_blocking_tool_is_named_on_stderr_and_in_the_json(tmp_path) -> None:
+    path = tmp_path / "blocker.py"
+    path.write_text(
+        textwrap.dedent(
+            """
+            import time
+            from graphdeck import graphify, tool
+
+            @tool(outputs=["out"])
+            async def rude(x: int):
+                time.sleep(0.5)
+                return x
+
+            @graphify(name="g", outputs=["out"])
+            def g():
+                return {"out": rude(x=1).out}
+            """
+        )
+    )
+    result = graphdeck("run", str(path), "--json", "--no-history")
+    assert result.returncode == 0, result.stderr
+    [line] = [x for x in result.stderr.splitlines() if x.startswith("warning:")]
+    assert line.startswith("warning: rude_0 blocked the event loop for 0.")
+    assert line.endswith(" s at blocker.py:7")
+    [warning] = json.loads(result.stdout)["warnings"]
+    assert warning["kind"] == "loop_blocked" and warning["node"] == "rude_0"
+    assert warning["where"] == f"{path}:7" and 0.3 <= warning["seconds"] <= 1.5
+    assert warning["stack"][-1][2:] == ["rude", "time.sleep(0.5)"]
