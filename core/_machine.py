@@ -21,6 +21,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from ._gates import Gates
 from ._graph import TaskGraph
 from ._maps import MapNodes
 from ._node import Attempt, Node, NodeKind
@@ -59,7 +60,7 @@ Handler = Callable[["RunMachine", Node, NodeState, Any, Any], None]
 RunHandler = Callable[["RunMachine", RunState, Any], None]
 
 
-class RunMachine(MapNodes):
+class RunMachine(MapNodes, Gates):
     """Node and run states of one run, and every decision that follows a change."""
 
     def __init__(
@@ -106,6 +107,7 @@ class RunMachine(MapNodes):
         # `_propagate`; a list, not recursion: a 10k chain would overflow the stack).
         self._fallout: list[Node] = []
         self._propagating = False
+        self._init_gates()
 
     # -- the one way a state changes ---------------------------------------------------
 
@@ -204,6 +206,7 @@ class RunMachine(MapNodes):
         resolved = None
         if rare is not None and rare.override is not None:  # inputs edited for this re-run
             resolved, rare.override = rare.override, None
+            rare.edited = True
         elif node.upstream:
             try:
                 resolved = resolve_inputs(node.declared_inputs, self.graph._nodes)
@@ -446,7 +449,7 @@ def _reopened(m: RunMachine, node: Node, new: NodeState, error: Any, data: Any) 
     node.started_at = node.finished_at = None
     node.outputs = None
     if node._rare is not None:
-        node._rare.cancel_requested = False
+        node._rare.cancel_requested = node._rare.edited = False
     if node.upstream:
         node.resolved_inputs = None
     m.unfinished += 1
@@ -486,6 +489,9 @@ def _run_opened(m: RunMachine, new: RunState, data: Any) -> None:
     inputs, name, run_id = data
     m.state = RunState.RUNNING
     m.stopping = False
+    m.paused, m.step_budget = False, None  # (a new round; breakpoints stay)
+    m.held.clear()
+    m._regate()
     m.started_at = time.time()
     m.finished_at = None
     started = RunStarted(

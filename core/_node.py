@@ -90,10 +90,11 @@ class _Rare:
     """The attributes few nodes ever set, kept off the node itself: five slots on every node
     of a 100k-node run cost 4 MB (docs/design.md §4.3)."""
 
-    __slots__ = ("cancel_requested", "children", "history", "override", "where")
+    __slots__ = ("cancel_requested", "children", "edited", "history", "override", "where")
 
     def __init__(self) -> None:
         self.cancel_requested = False  # `cancel_node` asked the running attempt to stop
+        self.edited = False  # this attempt runs with edited inputs (re-run, breakpoint)
         self.children: list[Node] | None = None  # a map's items, once it expanded
         self.history: list[Attempt] | None = None  # attempts before the current one
         self.override: dict[str, Any] | None = None  # inputs edited for the next re-run
@@ -184,6 +185,11 @@ class Node:
     def children(self) -> list[Node] | None:
         """A map node's items, once it expanded (None before, and for other nodes)."""
         return None if self._rare is None else self._rare.children
+
+    @property
+    def inputs_edited(self) -> bool:
+        """This attempt's inputs were edited by hand (a re-run's, or at a breakpoint)."""
+        return self._rare is not None and self._rare.edited
 
     @property
     def cancel_requested(self) -> bool:

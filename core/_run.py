@@ -441,6 +441,53 @@ class Run(LogReader, AgentCalls):
         if self._outcome is not None:
             await asyncio.wait([self._outcome])
 
+    # -- pause, breakpoints, step ---------------------------------------------------------
+
+    @property
+    def paused(self) -> bool:
+        """No new node starts (running ones go on); the run's state stays RUNNING."""
+        return self._machine.paused
+
+    @property
+    def held(self) -> list[str]:
+        """The ids of the nodes held at breakpoints (READY, inputs resolved)."""
+        return [i for i, n in self._machine.held.items() if n.state is NodeState.READY]
+
+    def pause(self) -> None:
+        """Start no new node until `resume()` or `step()`; running nodes go on to their
+        end. Child runs pause too. A paused run can still be cancelled, and its timeout
+        keeps counting."""
+        if self.state is RunState.RUNNING:
+            self._machine.pause()
+        for child in self.children:
+            child.pause()
+
+    def resume(self) -> None:
+        """Go on: held nodes start first (past their breakpoints), then the rest."""
+        self._machine.resume()
+        self._sched.fill()
+        for child in self.children:
+            child.resume()
+
+    def step(self) -> None:
+        """Let exactly one node start (the first held one, else the next ready), then
+        pause again."""
+        self._machine.resume(step=True)
+        self._sched.fill()
+
+    def set_breakpoint(self, spec: str) -> None:
+        """Hold every node whose id or tool name is `spec` before it starts."""
+        self._machine.set_breakpoint(spec)
+
+    def clear_breakpoint(self, spec: str) -> None:
+        self._machine.clear_breakpoint(spec)
+
+    def set_inputs(self, node_id: str, inputs: Mapping[str, Any]) -> None:
+        """Replace the inputs of a node held at a breakpoint before it runs (checked
+        against its tool's parameters; recorded as edited, with a `NodeInputsEdited`)."""
+        node = self._node(node_id)
+        self._machine.edit_inputs(node, node.tool.bind((), dict(inputs)))
+
     # -- why is it slow, why is it stuck -------------------------------------------------
 
     def where(self, node_id: str) -> list[tuple[str, int, str, str]]:

@@ -75,7 +75,7 @@ class Scheduler:
         while (
             len(workers) < machine.cap
             and len(workers) - self.claimed < len(ready)
-            and not machine.stopping
+            and not (machine.stopping or machine.paused)
         ):
             task = asyncio.get_running_loop().create_task(
                 self._worker(), name=f"graphdeck-worker-{self.run_id}"
@@ -101,7 +101,7 @@ class Scheduler:
         yield_after = limits.YIELD_AFTER
         yielded = time.monotonic()
         try:
-            while ready and not machine.stopping and task not in self.abandoned:
+            while ready and not (machine.stopping or machine.paused) and task not in self.abandoned:
                 if time.monotonic() - yielded > yield_after:
                     await asyncio.sleep(0)  # tools that never suspend must not starve the loop
                     yielded = time.monotonic()
@@ -109,6 +109,8 @@ class Scheduler:
                 node = ready.popleft()
                 if node.state is not READY:  # cancelled or skipped while queued
                     continue
+                if machine.gated and not machine.admit(node):
+                    continue  # held at a breakpoint
                 self.claimed += 1
                 node._worker = task
                 tool = node.tool

@@ -141,6 +141,34 @@ class RunWarning(NamedTuple):
     details: dict[str, Any] | None = None
 
 
+class RunPaused(NamedTuple):
+    """No new node starts until the run is resumed or stepped; running ones go on.
+    `reason`: "pause" (`Run.pause`), "breakpoint" (a node was held at one) or "step" (a
+    step let its one node start). `held`: the nodes held at breakpoints."""
+
+    time: float
+    run_id: str
+    reason: str
+    held: tuple[str, ...] = ()
+
+
+class RunResumed(NamedTuple):
+    """Nodes start again (`step`: only one, then the run pauses again)."""
+
+    time: float
+    run_id: str
+    step: bool = False
+
+
+class NodeInputsEdited(NamedTuple):
+    """A node held at a breakpoint got new inputs (`Run.set_inputs`) before it started."""
+
+    time: float
+    run_id: str
+    node_id: str
+    inputs: dict[str, Any]
+
+
 Event = (
     RunStarted
     | RunFinished
@@ -153,6 +181,9 @@ Event = (
     | GroupOccupancyChanged
     | ChildRunStarted
     | RunWarning
+    | RunPaused
+    | RunResumed
+    | NodeInputsEdited
 )
 
 __all__ = [
@@ -161,11 +192,14 @@ __all__ = [
     "Event",
     "GroupOccupancyChanged",
     "NodeAdded",
+    "NodeInputsEdited",
     "NodeOutput",
     "NodePlaced",
     "NodeStateChanged",
     "OccupancyChanged",
     "RunFinished",
+    "RunPaused",
+    "RunResumed",
     "RunStarted",
     "RunWarning",
 ]

@@ -48,6 +48,7 @@ def start(
     cancel_grace: float = DEFAULT_CANCEL_GRACE,
     executor: str | Executor | None = None,
     block_threshold: float | None = DEFAULT_BLOCK_THRESHOLD,
+    breakpoints: Sequence[str] = (),
 ) -> Run:
     """Start a run on the running event loop and return its `Run` handle at once.
 
@@ -64,6 +65,8 @@ def start(
         object (e.g. `graphdeck.executors.DaskExecutor`) you own. Child runs share it.
     block_threshold: seconds the event loop may stand still before the run reports
         whose code blocked it (a `RunWarning` of kind "loop_blocked"); None: never.
+    breakpoints: node ids or tool names; a matching node is held before it starts and
+        the run pauses (`Run.held`, `resume`, `step`, `set_inputs`).
 
     A graph that cannot be built (bad inputs, a cycle, a bad reference) raises
     `GraphBuildError` here, before anything runs.
@@ -98,9 +101,13 @@ def start(
         owns_executor=owned,
         block_threshold=block_threshold,
     )
+    for spec in breakpoints:
+        handle.set_breakpoint(spec)
     if parent is not None:
         parent._adopt(handle)
     handle._open(None)
+    if parent is not None and parent.paused:
+        handle.pause()  # a child of a paused run starts paused
     return handle
 
 

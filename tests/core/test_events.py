@@ -12,6 +12,7 @@ from asyncsupport import until
 from graphdeck import NodeState, RunFailed, graph_fn, graphify, start, tool
 from graphdeck.events import (
     NodeAdded,
+    NodeInputsEdited,
     NodeOutput,
     NodeStateChanged,
     RunFinished,
@@ -40,6 +41,8 @@ def rebuild(events) -> dict[str, Rebuilt]:
             records[event.node_id] = Rebuilt(event.tool, event.inputs, event.inputs)
         elif isinstance(event, NodeOutput):
             records[event.node_id].outputs = event.outputs
+        elif isinstance(event, NodeInputsEdited):
+            records[event.node_id].inputs = event.inputs
         elif isinstance(event, NodeStateChanged):
             rec = records[event.node_id]
             rec.state = event.state
@@ -204,4 +207,14 @@ async def test_cancel_node_right_after_a_rerun_cancels_that_round() -> None:
     await handle.wait()
     assert handle.nodes["quick_0"].state is NodeState.CANCELLED
     assert handle.nodes["quick_1"].state is NodeState.CANCELLED
+    assert_matches_snapshot(handle)
+
+
+async def test_records_with_inputs_edited_at_a_breakpoint_rebuilt_from_events() -> None:
+    handle = start(root_and_dependent, breakpoints=["quick_1"])
+    await until(handle, lambda: handle.held == ["quick_1"])
+    handle.set_inputs("quick_1", {"x": 42})
+    handle.resume()
+    await handle.result()
+    assert handle.nodes["quick_1"].outputs == {"v": 42}
     assert_matches_snapshot(handle)
