@@ -3,6 +3,7 @@
     python bench/instructions.py                 # N = 10k (needs valgrind; ~1 minute)
     python bench/instructions.py --n 1000
     python bench/instructions.py --shape dag     # the layered DAG, also against a worker pool
+    python bench/instructions.py --shape agent   # an agent's gathered tool calls
 
 Wall-clock ratios on a shared 2-core machine move by ±10 % between invocations, which hides
 a change worth 1 %. Instruction counts do not: each side runs under `valgrind
@@ -35,6 +36,9 @@ graphdeck.limits.YIELD_AFTER = float("inf")
 side, shape, n, runs = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 if shape == "fan":
     make = {{"graphdeck": shapes.graphdeck_fan, "asyncio": shapes.gather_fan}}[side]
+    case = make(shapes.double_now)
+elif shape == "agent":
+    make = {{"graphdeck": shapes.graphdeck_agent, "asyncio": shapes.gather_fan}}[side]
     case = make(shapes.double_now)
 else:
     make = {{"graphdeck": shapes.graphdeck_dag, "asyncio": shapes.gather_dag,
@@ -73,15 +77,16 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument(
         "--shape",
-        choices=("fan", "dag"),
+        choices=("fan", "dag", "agent"),
         default="fan",
-        help="fan: the fan-out/fan-in; dag: the layered DAG (~3 upstream nodes each)",
+        help="fan: the fan-out/fan-in; dag: the layered DAG (~3 upstream nodes each); "
+        "agent: a graph_fn gathering N tool calls",
     )
     args = parser.parse_args()
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is needed (apt-get install valgrind)")
     per_node = {}
-    sides = ("graphdeck", "asyncio") if args.shape == "fan" else ("graphdeck", "asyncio", "pool")
+    sides = ("graphdeck", "asyncio", "pool") if args.shape == "dag" else ("graphdeck", "asyncio")
     for side in sides:
         total = instructions(side, args.shape, args.n, args.runs) - instructions(
             side, args.shape, args.n, 0

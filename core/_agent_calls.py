@@ -39,8 +39,17 @@ class AgentCalls:
         return f"{base}_{n}"
 
     async def call_tool(self, tool: Tool, inputs: dict[str, Any]) -> dict[str, Any]:
-        """A tool awaited inside the agent: an implicit node under the run's cap."""
-        node = self._new_call(tool, inputs, self._dynamic_id(tool.name), None)
+        """A tool awaited inside the agent: an implicit node under the run's cap.
+
+        With a slot free and nothing queued, the node runs right here, in the task that
+        awaits it (no worker, no future to wake it: a call then costs about what the same
+        call under a semaphore does); otherwise it is queued like any node."""
+        node_id = self._dynamic_id(tool.name)
+        if self._sched.may_run_in_caller(tool):
+            node = Node(node_id, tool, inputs)
+            self._machine.add_call(node, queue=False)
+            return await self._sched.run_in_caller(node)
+        node = self._new_call(tool, inputs, node_id, None)
         waiter = node._waiter
         try:
             return await waiter

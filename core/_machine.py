@@ -189,13 +189,16 @@ class RunMachine(MapNodes, Gates):
         self.log.node_added(time.time(), node)
         self._wake()
 
-    def add_call(self, node: Node) -> None:
-        """An agent's tool call: add it and queue it (or cancel it while stopping)."""
+    def add_call(self, node: Node, queue: bool = True) -> None:
+        """An agent's tool call: add it and make it ready (or cancel it while stopping).
+        With `queue` False the caller runs it itself: it stays out of the ready queue."""
         self.add(node)
         if self.stopping:
             self._node(node, CANCELLED)
-        else:
-            self.make_ready(node)
+            return
+        self.make_ready(node)
+        if not queue and self.ready and self.ready[-1] is node:
+            self.ready.pop()
 
     def make_ready(self, node: Node) -> None:
         """Every upstream node of `node` succeeded: resolve its inputs and queue it (a map

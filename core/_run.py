@@ -31,7 +31,7 @@ from ._node import Node, NodeKind, count_states
 from ._planning import RerunMode, agent_outputs, graph_outputs, judge_round, rerun_targets
 from ._planning import node_of as _node_of
 from ._planning import run_error as _run_error
-from ._scheduler import Scheduler, report_internal_error
+from ._scheduler import Scheduler, outcome_of, report_internal_error
 from ._states import NodeState, RunState
 from ._tool import Tool
 from .errors import NodeCancelled, RunError
@@ -224,13 +224,10 @@ class Run(LogReader, AgentCalls):
         waiter = node._waiter
         if waiter.done():
             return
-        state = node.state
-        if state is NodeState.SUCCEEDED:
-            waiter.set_result(node.outputs)
-        elif state is NodeState.CANCELLED or state is NodeState.SKIPPED:
-            waiter.set_exception(NodeCancelled(node.id))
-        else:
-            waiter.set_exception(node.error or RuntimeError(f"node {node.id!r} {state}"))
+        try:
+            waiter.set_result(outcome_of(node))
+        except Exception as reason:  # the node's error, or NodeCancelled
+            waiter.set_exception(reason)
 
     def _wind_down(self, reason: str) -> None:
         if reason == "idle" and self._agent is not None:

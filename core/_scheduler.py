@@ -28,7 +28,7 @@ from ._machine import RunMachine
 from ._node import Node
 from ._states import NodeState
 from ._tool import Tool
-from .errors import CancellationIgnored
+from .errors import CancellationIgnored, NodeCancelled
 from .events import Event, NodePlaced, OccupancyChanged, RunWarning
 from .executors import Executor
 from .limits import Pool
@@ -66,6 +66,9 @@ class Scheduler:
         # a pool slot). A worker lets go before it reports the node's end, so the nodes
         # that end makes ready see it free: `len(workers) - claimed` workers are free.
         self.claimed = 0
+        # Invariant: `inline` == nodes run by the agent task awaiting them (`run_in_caller`),
+        # counted in `claimed` too. Workers + inline <= cap: that is the run's cap.
+        self.inline = 0
         self._occupancy_sent = (0, 0)
         self._occupancy_flush: asyncio.Handle | None = None
 
@@ -73,8 +76,8 @@ class Scheduler:
         """Start workers for queued nodes, up to the cap."""
         workers, ready, machine = self.workers, self.machine.ready, self.machine
         while (
-            len(workers) < machine.cap
-            and len(workers) - self.claimed < len(ready)
+            len(workers) + self.inline < machine.cap
+            and len(workers) + self.inline - self.claimed < len(ready)
             and not (machine.stopping or machine.paused)
         ):
             task = asyncio.get_running_loop().create_task(
@@ -94,7 +97,7 @@ class Scheduler:
         # its caller holds. (This task's context is its own copy: nothing leaks out.)
         _context.inside_node.set(True)
         machine = self.machine
-        ready, workers, cap = machine.ready, self.workers, machine.cap
+        ready, workers = machine.ready, self.workers
         # The handlers of the two changes every node makes here, from the machine's
         # tables, called directly (`machine.start` / `succeed` would add a call each).
         into_running, into_succeeded = machine.into[RUNNING.code], machine.into[SUCCEEDED.code]
@@ -141,11 +144,63 @@ class Scheduler:
                 finally:
                     if node._worker is task:
                         self._release(node)
-                    if len(ready) > len(workers) - self.claimed and len(workers) < cap:
+                    if len(ready) > len(workers) + self.inline - self.claimed:
                         self.fill()
         finally:
             workers.discard(task)
             self.abandoned.discard(task)
+
+    def may_run_in_caller(self, tool: Tool) -> bool:
+        """Whether an agent's call of `tool` may run in the awaiting task itself: an async
+        body with no timeout, no pool, no remote executor, a slot free, nothing queued,
+        nothing holding starts back (pause, breakpoints, a stop)."""
+        machine = self.machine
+        return (
+            tool.awaits_directly
+            and len(self.workers) + self.inline < machine.cap
+            and not machine.ready
+            and not (machine.stopping or machine.paused or machine.gated)
+            and self.executor is None
+            and not self.pools
+            and tool.pool is None
+        )
+
+    async def run_in_caller(self, node: Node) -> dict[str, Any]:
+        """Run a READY agent call in the task that awaits it, holding a slot like a
+        worker would; return its outputs or raise what the agent should see (its error,
+        or `NodeCancelled`)."""
+        task = asyncio.current_task()
+        assert task is not None
+        machine = self.machine
+        self.claimed += 1
+        self.inline += 1
+        node._worker = task
+        inside = _context.inside_node.set(True)  # (tools it calls run inline)
+        try:
+            machine.start(node)
+            if self._occupancy_flush is None:
+                self._flush_occupancy_soon()
+            inputs = node.resolved_inputs
+            assert inputs is not None
+            if Secret.made:
+                inputs = reveal(inputs)
+            try:
+                outputs = node.tool.normalize(await node.tool.fn(**inputs))
+            except Exception as exc:
+                await self._attempts(node, task, inputs, exc)
+            else:
+                self._succeeded(node, task, outputs)
+        except BaseException as exc:
+            if not self._settle_raised(node, task, exc):
+                raise
+        finally:
+            _context.inside_node.reset(inside)
+            if node._worker is task:
+                self._release(node)
+            self.inline -= 1
+            if machine.ready:
+                self.fill()
+        return outcome_of(node)
 
     async def _run_node(self, node: Node, task: asyncio.Task[None]) -> None:
         """A node off the hot path: pools to hold, a timeout, a thread, a remote executor."""
@@ -300,10 +355,12 @@ class Scheduler:
         self.abandon(worker, node)
 
     def abandon(self, worker: asyncio.Task[None], node: Node | None) -> None:
-        """Stop waiting for a worker whose node ignored cancellation; report it by name."""
-        self.workers.discard(worker)
-        self.abandoned.add(worker)
-        self._keep(worker)
+        """Stop waiting for a worker whose node ignored cancellation; report it by name.
+        (An agent's own task running its call is not a worker: only its node is given up.)"""
+        if worker in self.workers:
+            self.workers.discard(worker)
+            self.abandoned.add(worker)
+            self._keep(worker)
         if node is None or node._worker is not worker:
             return
         self._release(node)
@@ -352,6 +409,15 @@ class Scheduler:
         if self._occupancy_flush is not None:
             self._occupancy_flush.cancel()
         self.flush_occupancy()
+
+
+def outcome_of(node: Node) -> dict[str, Any]:
+    """What an agent awaiting an ended node gets: its outputs, or the reason it has none."""
+    if node.state is NodeState.SUCCEEDED:
+        return node.outputs  # type: ignore[return-value]
+    if node.state is NodeState.CANCELLED or node.state is NodeState.SKIPPED:
+        raise NodeCancelled(node.id)
+    raise node.error or RuntimeError(f"node {node.id!r} {node.state}")
 
 
 def report_internal_error(message: str, exc: BaseException) -> None:
