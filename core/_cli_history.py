@@ -2,7 +2,7 @@
 
     graphdeck history [--graph NAME] [--state STATE] [--since DATE] [--limit N] [--json]
                       [--keep N] [--max-age-days D] [--store PATH]
-    graphdeck export RUN_ID [--format json|trace] [-o FILE] [--store PATH]
+    graphdeck export RUN_ID [--format json|trace] [-o FILE [--force]] [--store PATH]
 
 RUN_ID may be any unambiguous prefix of a run id, as `history` prints it.
 """
@@ -39,6 +39,11 @@ def add_commands(commands: Any) -> None:
     export.add_argument("run_id", metavar="RUN_ID")
     export.add_argument("--format", choices=FORMATS, default="json")
     export.add_argument("-o", "--output", metavar="FILE", help="default: standard output")
+    export.add_argument(
+        "--force",
+        action="store_true",
+        help="replace FILE if it exists (never writes through a link)",
+    )
     export.set_defaults(handler=cmd_export)
 
 
@@ -86,11 +91,26 @@ def cmd_history(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cannot_write(why: str) -> int:
+    print(f"graphdeck: export not written: {why}", file=sys.stderr)
+    return 2
+
+
+def _reason(exc: OSError) -> str:
+    """One line: our own messages as they are, the system's as "path: reason"."""
+    return f"{exc.filename}: {exc.strerror}" if exc.filename else str(exc)
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     store = RunStore(args.store)
     run_id = store.resolve(args.run_id)
     if args.output:
-        export_run(store, run_id, args.format, Path(args.output))
+        try:
+            export_run(store, run_id, args.format, Path(args.output), overwrite=args.force)
+        except FileExistsError as exc:
+            return _cannot_write(f"{_reason(exc)}; pass --force to replace it")
+        except OSError as exc:  # a folder, a missing folder, no permission, a full disk
+            return _cannot_write(_reason(exc))
         print(f"graphdeck: wrote run {run_id} to {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(export_text(store, run_id, args.format))

@@ -225,8 +225,18 @@ def _open_recorder(path: str | None) -> Recorder | None:
         store.prune(max_runs=KEEP_RUNS)
         return store.recorder()
     except StoreError as exc:
-        print(f"graphdeck: not recording this run: {exc}", file=sys.stderr)
+        print(f"graphdeck: history not recorded: {exc}", file=sys.stderr)
         return None
+
+
+async def _close_recorder(recorder: Recorder, handle: Run) -> None:
+    """Write the history's last rows (off the loop) and say, in one line, whatever could
+    not be recorded: a run that printed its result must not lose its history silently."""
+    await asyncio.to_thread(recorder.close)
+    if recorder.problem is not None:
+        sys.stderr.write(f"graphdeck: {recorder.problem}\n")
+    elif sys.stderr.isatty():
+        sys.stderr.write(f"graphdeck: recorded as run {handle.id} (graphdeck export {handle.id})\n")
 
 
 async def _run_and_report(
@@ -272,8 +282,8 @@ async def _run_and_report(
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.remove_signal_handler(signal.SIGINT)
     _report(handle, outputs, error, as_json, sys.stdout, sys.stderr)
-    if recorder is not None and sys.stderr.isatty():
-        sys.stderr.write(f"graphdeck: recorded as run {handle.id} (graphdeck export {handle.id})\n")
+    if recorder is not None:
+        await _close_recorder(recorder, handle)
     if error is None:
         return EXIT_OK
     return EXIT_CANCELLED if isinstance(error, RunCancelled) else EXIT_FAILED

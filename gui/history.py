@@ -139,6 +139,13 @@ class HistoryPanel(QWidget):
         self.problem.setObjectName("history-problem")
         self.problem.setWordWrap(True)
         self.problem.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # What the history writer could not record (Recorder.problem), beside what this
+        # pane could not read (`problem`).
+        self.recorder_problem = QLabel("")
+        self.recorder_problem.setObjectName("history-recorder-problem")
+        self.recorder_problem.setWordWrap(True)
+        self.recorder_problem.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.recorder_problem.setVisible(False)
         self.location = QLabel("")
         self.location.setObjectName("history-location")
         self.location.setWordWrap(True)
@@ -165,6 +172,7 @@ class HistoryPanel(QWidget):
         buttons.addWidget(self.open_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.problem)
+        layout.addWidget(self.recorder_problem)
         layout.addWidget(self.graph_filter)
         layout.addLayout(filters)
         layout.addWidget(self.table, 1)
@@ -192,6 +200,11 @@ class HistoryPanel(QWidget):
         self.location.setText(f"history: {store.path}" if store is not None else "")
         # Not at once: the window is usually built before the event loop runs.
         QTimer.singleShot(0, self.refresh)
+
+    def set_recorder_problem(self, problem: str | None) -> None:
+        """Show what the history writer could not record (None: all is being written)."""
+        self.recorder_problem.setText(problem or "")
+        self.recorder_problem.setVisible(bool(problem))
 
     def filters(self) -> dict[str, Any]:
         state = self.state_filter.currentText()
@@ -277,7 +290,8 @@ class HistoryPanel(QWidget):
     async def _export(self, run_id: str, path: Path, fmt: str) -> None:
         assert self.store is not None
         try:
-            await asyncio.to_thread(export_run, self.store, run_id, fmt, path)
+            # The file dialog has asked before choosing an existing file.
+            await asyncio.to_thread(export_run, self.store, run_id, fmt, path, overwrite=True)
         except (StoreError, LookupError, OSError) as exc:
             self.location.setText(f"export failed: {exc}")
             return

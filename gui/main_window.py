@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -119,6 +120,8 @@ class MainWindow(QMainWindow):
         self._connect_signals()
         self._restore_layout()
         self.history.set_store(self.store, store_problem)
+        if self.recorder is not None:
+            self._recorder_watch.start()
 
     # -- construction -------------------------------------------------------------------
 
@@ -188,6 +191,9 @@ class MainWindow(QMainWindow):
         self._history_refresh = QTimer(self)
         self._history_refresh.setSingleShot(True)
         self._history_refresh.setInterval(int(WRITE_INTERVAL_S * 2500))  # after the writer's turn
+        self._recorder_watch = QTimer(self)  # Recorder.problem is set on its own thread: polled
+        self._recorder_watch.setInterval(int(WRITE_INTERVAL_S * 2500))
+        self._recorder_problem: str | None = None  # as last shown
 
         self.inspector = Inspector()
         self.results = ResultsPanel()
@@ -282,6 +288,7 @@ class MainWindow(QMainWindow):
         self.run_again_action.triggered.connect(self._on_run_again_action_triggered)
         self.history.open_requested.connect(self.open_stored_run)
         self._history_refresh.timeout.connect(self.history.refresh)
+        self._recorder_watch.timeout.connect(self._show_recorder_problem)
 
     # -- files --------------------------------------------------------------------------
 
@@ -582,6 +589,19 @@ class MainWindow(QMainWindow):
 
     # -- history ------------------------------------------------------------------------
 
+    def _show_recorder_problem(self) -> None:
+        """What the history writer could not record: in the history pane and the status bar
+        while it lasts (a run must not lose its history silently)."""
+        problem = self.recorder.problem if self.recorder is not None else None
+        if problem == self._recorder_problem:
+            return
+        shown, self._recorder_problem = self._recorder_problem, problem
+        self.history.set_recorder_problem(problem)
+        if problem:
+            self.statusBar().showMessage(problem)
+        elif self.statusBar().currentMessage() == shown:
+            self.statusBar().clearMessage()
+
     def open_stored_run(self, run_id: str) -> asyncio.Task[RunTracker | None]:
         """Load a past run from the history (in a thread) and show it read-only."""
         return asyncio.get_event_loop().create_task(self._open_stored(run_id))
@@ -799,6 +819,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window-state", self.saveState())
         self.settings.sync()
         self._history_refresh.stop()
+        self._recorder_watch.stop()
         if self.recorder is not None:
             self.recorder.close()  # closed already unless the loop is gone: then, here
         event.accept()
@@ -823,6 +844,8 @@ class MainWindow(QMainWindow):
         if self.recorder is not None:
             self.statusBar().showMessage("saving the run history …")
             await asyncio.to_thread(self.recorder.close)
+            if self.recorder.problem:  # the window is closing: said where it was started
+                print(f"graphdeck: {self.recorder.problem}", file=sys.stderr)
         QTimer.singleShot(0, self.close)
 
     def _restore_layout(self) -> None:

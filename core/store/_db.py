@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import platformdirs
 
 from ..errors import GraphdeckError
-from ._schema import SchemaTooNew, migrate
+from ._schema import SCHEMA_VERSION, SchemaTooNew, migrate
 
 #: overrides the default location (tests, CI, several profiles)
 STORE_ENV = "GRAPHDECK_STORE"
@@ -36,7 +37,7 @@ def connect(path: Path) -> sqlite3.Connection:
     across a killed process (only a power cut can lose the last ones).
     """
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _create_private(path)
         conn = sqlite3.connect(
             path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
         )
@@ -56,16 +57,67 @@ def connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def _create_private(path: Path) -> None:
+    """Create a missing history file readable by its owner only (0600): it holds every
+    run's inputs and outputs. SQLite gives its -wal and -shm files the same mode; an
+    existing file keeps the mode its owner chose."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+def check_writable(conn: sqlite3.Connection, path: Path) -> None:
+    """Raise StoreError if nothing can be written into the file (read-only, immutable, on
+    a read-only mount), before a writer accepts runs it could never record. The probe
+    (rewriting the schema version) is rolled back: it leaves the file untouched."""
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        finally:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+    except sqlite3.Error as exc:
+        raise StoreError(describe_database_error(path, exc)) from exc
+
+
+def check_not_damaged(conn: sqlite3.Connection, path: Path) -> None:
+    """Raise StoreError if `PRAGMA quick_check` finds the file damaged. It reads the whole
+    file (O(size)), so it runs only when the last writer did not close cleanly."""
+    try:
+        found = [row[0] for row in conn.execute("PRAGMA quick_check")]
+    except sqlite3.DatabaseError as exc:  # too damaged even to be checked
+        found = [str(exc)]
+    if found != ["ok"]:
+        more = f" and {len(found) - 1} more problem(s)" if len(found) > 1 else ""
+        raise StoreError(_damaged(path, f"quick_check: {found[0]}{more}"))
+
+
+def _damaged(path: Path, what: str) -> str:
+    return (
+        f"the run history {path} is damaged ({what}); move it aside (history starts "
+        "afresh) or pass --store to use another file"
+    )
+
+
 def describe_database_error(path: Path, exc: sqlite3.Error) -> str:
-    text = str(exc)
+    """One line for the user: what is wrong with the history file and what to do."""
+    text = " ".join(str(exc).split())
+    if "readonly" in text or "read-only" in text:
+        return (
+            f"the run history {path} is read-only ({text}); make it writable or pass "
+            "--store to use another file"
+        )
+    if "is full" in text:
+        return (
+            f"the disk holding the run history {path} is full ({text}); free some space "
+            "or pass --store to use another file"
+        )
     if "locked" in text or "busy" in text:
         return (
             f"the run history {path} is locked by another process (waited "
             f"{BUSY_TIMEOUT_S:g} s); close it there or pass --store to use another file"
         )
     if "not a database" in text or "malformed" in text or "corrupt" in text:
-        return (
-            f"the run history {path} is damaged ({text}); move it aside (history starts "
-            "afresh) or pass --store to use another file"
-        )
+        return _damaged(path, text)
     return f"the run history {path} cannot be used: {text}"

@@ -11,20 +11,72 @@ from __future__ import annotations
 import json
 import math
 import traceback
+from collections.abc import Callable
+from json import encoder as _json_encoder
 from typing import Any
 
 from .._graph import Ref
+from ..values import REPR_LIMIT, short_repr
 
 REPR_KEY = "$repr"
 REF_KEY = "$ref"
-_REPR_LIMIT = 20_000  # characters of a repr kept (a huge value must not bloat the file)
 _SCALARS = (str, int, bool, type(None))
-#: one encoder built once: `json.dumps(x, separators=…)` builds a new one per call
-dumps = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
+_FLAT_TYPES = frozenset(_SCALARS)  # a dict of these under str keys is plain at a glance
+_STR_ONLY = frozenset({str})
+
+
+def _unencodable(value: Any) -> Any:
+    raise TypeError(f"{type(value).__name__} is not JSON data")
+
+
+def _make_dumps() -> Callable[[Any], str]:
+    """Compact JSON text of plain data, from one C encoder built once.
+
+    `JSONEncoder.encode` builds a new C encoder on every call (in Python), which was half
+    the cost of encoding a node's small inputs and outputs; the writer encodes two per
+    node. Where the C encoder is unavailable (or its signature differs), the stdlib way.
+    """
+    fallback = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
+    make = _json_encoder.c_make_encoder
+    if make is None:
+        return fallback
+    try:
+        encode = make(
+            None,
+            _unencodable,
+            _json_encoder.encode_basestring_ascii,
+            None,
+            ":",
+            ",",
+            False,
+            False,
+            True,
+        )  # markers, default, str encoder, indent, separators, sort_keys, skipkeys, allow_nan
+        if "".join(encode({"a": [1, None]}, 0)) != '{"a":[1,null]}':
+            return fallback
+    except TypeError:
+        return fallback
+    join = "".join
+
+    def dumps(value: Any) -> str:
+        return join(encode(value, 0))
+
+    return dumps
+
+
+dumps = _make_dumps()
 
 
 def _plain(value: Any) -> bool:
     kind = type(value)
+    # The common case, a flat dict of scalars, checked with C-level loops (no frame per
+    # item): the writer calls this twice per node.
+    if (
+        kind is dict
+        and _FLAT_TYPES.issuperset(map(type, value.values()))
+        and _STR_ONLY.issuperset(map(type, value))
+    ):
+        return True
     if kind in _SCALARS:
         return True
     if kind is float:
@@ -37,11 +89,10 @@ def _plain(value: Any) -> bool:
 
 
 def _marked_repr(value: Any) -> dict[str, str]:
-    try:
-        text = repr(value)
-    except Exception as exc:  # a broken __repr__ must not lose the rest of the record
-        text = f"<{type(value).__name__}: repr failed: {exc!r}>"
-    return {REPR_KEY: text[:_REPR_LIMIT]}
+    """The value's repr, bounded: the work is bounded by the characters kept (a 200 MB
+    output costs no 200 MB string), a broken __repr__ does not lose the rest of the
+    record, and a `Secret` is stored as `Secret('***')` only."""
+    return {REPR_KEY: short_repr(value, REPR_LIMIT)}
 
 
 def encode_mapping(values: dict[str, Any] | None) -> tuple[str | None, bool]:

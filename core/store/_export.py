@@ -9,12 +9,17 @@ for channel messages and warnings. Times are microseconds from the run's start.
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import json
+import os
+import stat
+import tempfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from ..values import short_repr
 from ._store import RunStore, StoredRun, load_with_children
 
 FORMATS = ("json", "trace")
@@ -144,10 +149,54 @@ def export_text(store: RunStore, run_id: str, fmt: str) -> str:
         raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
     run, children = load_with_children(store, run_id)
     if fmt == "trace":
-        return json.dumps(chrome_trace(run, children), default=repr) + "\n"
-    return json.dumps(run_document(run, children), indent=2, default=repr) + "\n"
+        return json.dumps(chrome_trace(run, children), default=short_repr) + "\n"
+    return json.dumps(run_document(run, children), indent=2, default=short_repr) + "\n"
 
 
-def export_run(store: RunStore, run_id: str, fmt: str, path: Path) -> None:
-    """Write `export_text` to `path` (the monitor calls it from a worker thread)."""
-    path.write_text(export_text(store, run_id, fmt), encoding="utf-8")
+def export_run(
+    store: RunStore, run_id: str, fmt: str, path: Path, *, overwrite: bool = False
+) -> None:
+    """Write `export_text` to `path` (the monitor calls it from a worker thread).
+
+    A file already at `path` is replaced only if `overwrite`; raises FileExistsError
+    otherwise, IsADirectoryError for a folder and FileNotFoundError for a missing folder,
+    each with a one-line message."""
+    write_private(path, export_text(store, run_id, fmt), overwrite=overwrite)
+
+
+def write_private(path: Path, text: str, *, overwrite: bool) -> None:
+    """Write `text` to a new file at `path`, created 0600 like the history it copies.
+
+    Never through a symbolic link: a link at `path` counts as an existing file, and
+    overwriting replaces the link, not its target. An overwrite is a temporary file renamed
+    into place, so a failed export leaves the old file whole."""
+    try:
+        found = os.lstat(path)
+    except FileNotFoundError:
+        found = None
+    if found is not None and stat.S_ISDIR(found.st_mode):
+        raise IsADirectoryError(f"{path} is a folder")
+    if found is not None and not overwrite:
+        link = " (a symbolic link)" if stat.S_ISLNK(found.st_mode) else ""
+        raise FileExistsError(f"{path} exists{link}")
+    folder = path.parent
+    if not folder.is_dir():
+        missing = not folder.exists()
+        raise FileNotFoundError(
+            f"folder {folder} does not exist" if missing else f"{folder} is not a folder"
+        )
+    if overwrite:
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.")
+        target = Path(temporary)
+    else:  # O_EXCL: fails if anything (a link too) appeared at `path` meanwhile
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        target = path
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        if overwrite:
+            os.replace(target, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            target.unlink()
+        raise

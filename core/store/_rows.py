@@ -18,9 +18,10 @@ from .._eventlog import (
     KIND_MASK,
     OUTPUT,
     STATE,
+    STATE_OF_ROW,
+    STATE_ROW_BITS,
     output_attempt,
     state_payload,
-    unpack_state,
 )
 from .._states import TERMINAL_NODE_STATES, UNSUCCESSFUL_NODE_STATES, NodeState
 from ..events import (
@@ -38,12 +39,38 @@ from ._encode import describe_error, encode_inputs, encode_mapping
 from ._encode import dumps as _encode
 
 if TYPE_CHECKING:
-    from .._graph import Node
     from .._run import Run
 
 HOST = socket.gethostname()
-PENDING, RUNNING, RETRYING = NodeState.PENDING, NodeState.RUNNING, NodeState.RETRYING
-FAILED, TIMED_OUT = NodeState.FAILED, NodeState.TIMED_OUT
+PENDING, FAILED, TIMED_OUT = "pending", NodeState.FAILED.value, NodeState.TIMED_OUT.value
+#: what a state row does to the node's open attempt (see `_STATE_ROWS`)
+_OPENS, _CLOSES, _RETRIES = "opens", "closes", "retries"
+
+
+def _attempt_step(state: NodeState) -> str | None:
+    if state is NodeState.RUNNING:
+        return _OPENS
+    if state is NodeState.RETRYING:
+        return _RETRIES
+    return _CLOSES if state in TERMINAL_NODE_STATES else None
+
+
+#: a state row's code (without its attempt bits) -> (state as str, terminal, attempt step):
+#: one lookup per row instead of decoding the code and hashing an enum
+_STATE_ROWS: dict[int, tuple[str, bool, str | None]] = {
+    code: (state.value, state in TERMINAL_NODE_STATES, _attempt_step(state))
+    for code, state in STATE_OF_ROW.items()
+}
+#: a state row's attempt number is stored above the bits STATE_ROW_BITS covers
+_ATTEMPT_SHIFT = STATE_ROW_BITS.bit_length()
+#: NULL in node and attempt rows. Binding None costs CPython's sqlite3 an adapter lookup
+#: per value (measured: ~1 µs each, a third of the SQL time of a node), an exact str
+#: none; the statements turn it back into NULL with `nullif(?, '')`.
+# Invariant: '' is never a real value of a node or attempt column (ids, tool names and
+# groups are non-empty, JSON and error texts never empty), so it can stand for NULL.
+NULL = ""
+_UNKNOWN = (NULL,) * 9  # every column after the key (nodes: 2 + 9, attempts: 3 + 9)
+_NO_RESULT = (NULL,) * 5  # an attempt's outputs, restorable, error, traceback, worker
 
 # Columns written by NULL-keeping UPSERTs: "keep" columns keep the stored value when the
 # batch has none; "follow" columns are replaced whenever the batch knows the state (an
@@ -63,45 +90,46 @@ ON CONFLICT (id) DO UPDATE SET
 """
 
 
+def _insert(table: str, key: tuple[str, ...], rest: tuple[str, ...]) -> str:
+    """INSERT of a row given as `key` columns then `rest`, where NULL stands for NULL."""
+    values = ["?"] * len(key) + [f"nullif(?, '{NULL}')"] * len(rest)
+    return f"INSERT INTO {table} ({', '.join((*key, *rest))}) VALUES ({', '.join(values)})"
+
+
 def _upsert(
     table: str, key: tuple[str, ...], keep: tuple[str, ...], follow: tuple[str, ...] = ()
 ) -> str:
     """INSERT … ON CONFLICT DO UPDATE for `table`: `keep` columns keep the stored value when
     the row has NULL; `follow` columns take the row's value whenever it carries a state."""
-    columns = (*key, *keep, *follow)
     updates = [f"{c} = coalesce(excluded.{c}, {c})" for c in keep] + [
         f"{c} = CASE WHEN excluded.state IS NULL THEN {c} ELSE excluded.{c} END" for c in follow
     ]
     return (
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
+        f"{_insert(table, key, (*keep, *follow))} "
         f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {', '.join(updates)}"
     )
 
 
 # Column order = the order of the rows Batch builds (and of the tables' definitions).
-NODE_SQL = _upsert(
-    "nodes",
-    ("run_id", "node_id"),
-    keep=("seq", "tool", "kind", "grp", "upstream", "inputs", "state"),
-    follow=("error", "finished_at"),
+_NODE_KEY = ("run_id", "node_id")
+_NODE_KEEP = ("seq", "tool", "kind", "grp", "upstream", "inputs", "state")
+_NODE_FOLLOW = ("error", "finished_at")
+_ATTEMPT_KEY = ("run_id", "node_id", "attempt")
+_ATTEMPT_KEEP = (
+    "state",
+    "started_at",
+    "finished_at",
+    "inputs",
+    "outputs",
+    "restorable",
+    "error",
+    "traceback",
+    "worker",
 )
-ATTEMPT_SQL = _upsert(
-    "attempts",
-    ("run_id", "node_id", "attempt"),
-    keep=(
-        "state",
-        "started_at",
-        "finished_at",
-        "inputs",
-        "outputs",
-        "restorable",
-        "error",
-        "traceback",
-        "worker",
-    ),
-)
-NEW_NODE_SQL = "INSERT INTO nodes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-NEW_ATTEMPT_SQL = "INSERT INTO attempts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+NODE_SQL = _upsert("nodes", _NODE_KEY, _NODE_KEEP, _NODE_FOLLOW)
+ATTEMPT_SQL = _upsert("attempts", _ATTEMPT_KEY, _ATTEMPT_KEEP)
+NEW_NODE_SQL = _insert("nodes", _NODE_KEY, (*_NODE_KEEP, *_NODE_FOLLOW))
+NEW_ATTEMPT_SQL = _insert("attempts", _ATTEMPT_KEY, _ATTEMPT_KEEP)
 MESSAGE_SQL = "INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?)"
 OCCUPANCY_SQL = "INSERT INTO occupancy VALUES (?, ?, ?, ?, ?, ?)"
 HEARTBEAT_SQL = "UPDATE runs SET updated_at = ? WHERE id = ?"
@@ -122,6 +150,7 @@ class RunCursor:
         "_strong",
         "_weak",
         "file",
+        "graph",
         "index",
         "open_attempts",
         "run_id",
@@ -131,6 +160,7 @@ class RunCursor:
 
     def __init__(self, run: Run, file: str | None) -> None:
         self.run_id = run.id
+        self.graph = run.name
         self._strong: Run | None = run
         self._weak = weakref.ref(run)
         self.file = file
@@ -155,19 +185,28 @@ class Batch:
 
     Rows born in this batch (a node added, an attempt started) are complete and go in
     with plain INSERTs; rows that only update what an earlier batch wrote go through the
-    NULL-keeping UPSERTs above.
+    NULL-keeping UPSERTs above. Each table's rows are kept as lists ready for one
+    `executemany` (no object per row besides the row itself), and states and kinds as
+    plain str: binding an enum costs SQLite's adapter lookup per value.
     """
 
     def __init__(self) -> None:
         self.runs: dict[str, list[Any]] = {}
-        self.new_nodes: dict[tuple[str, str], list[Any]] = {}
-        self.node_updates: dict[tuple[str, str], list[Any]] = {}
-        self.new_attempts: dict[tuple[str, str, int], list[Any]] = {}
-        self.attempt_updates: dict[tuple[str, str, int], list[Any]] = {}
+        self.new_nodes: list[list[Any]] = []
+        self.node_updates: list[list[Any]] = []
+        self.new_attempts: list[list[Any]] = []
+        self.attempt_updates: list[list[Any]] = []
         self.messages: list[tuple[Any, ...]] = []
         self.occupancy: list[tuple[Any, ...]] = []
         self.children: list[tuple[Run, str]] = []  # child runs to follow (run, parent id)
         self.finished: list[str] = []  # runs that ended in this batch (to count their nodes)
+        #: runs whose log rows this batch holds (what a failed write leaves unwritten)
+        self.read: set[str] = set()
+        self.rows_read = 0  # log rows read into this batch (a plain int: read across threads)
+        # Invariant: every row of new_nodes/node_updates is in _nodes[run id][node id], and
+        # every row of new_attempts/attempt_updates in _attempts[run id][(node id, attempt)].
+        self._nodes: dict[str, dict[str, list[Any]]] = {}
+        self._attempts: dict[str, dict[tuple[str, int], list[Any]]] = {}
 
     def __bool__(self) -> bool:
         return bool(
@@ -181,23 +220,73 @@ class Batch:
         )
 
     def extend(self, cursor: RunCursor, run: Run, index: int, end: int) -> None:
-        """Read log rows `index` to `end` of `run` (raw columns: no event objects)."""
+        """Read log rows `index` to `end` of `run` (raw columns: no event objects).
+
+        The writer's hottest loop: a node costs five log rows (added, ready, running,
+        output, succeeded), so lookups are hoisted into locals and states decoded through
+        one table lookup per row.
+        """
         run_id = run.id
-        times, nodes, codes, payloads = run.event_rows(index, end)
-        for t, node, code, payload in zip(times, nodes, codes, payloads, strict=True):
+        self.read.add(run_id)
+        self.rows_read += end - index
+        nodes = self._nodes.setdefault(run_id, {})
+        attempts = self._attempts.setdefault(run_id, {})
+        waiting, open_attempts = cursor.waiting_inputs, cursor.open_attempts
+        times, log_nodes, codes, payloads = run.event_rows(index, end)
+        for t, node, code, payload in zip(times, log_nodes, codes, payloads, strict=True):
             kind = code & KIND_MASK
             if kind == STATE:
-                state, attempt = unpack_state(code)
-                error, inputs = state_payload(payload)
-                if inputs is not None:
-                    cursor.waiting_inputs[node.id] = inputs
-                self._state(cursor, run_id, node.id, t, state, attempt, error)
-            elif kind == ADDED:
-                self._added(cursor, run_id, node, payload)
+                value, terminal, step = _STATE_ROWS[code & STATE_ROW_BITS]
+                node_id = node.id
+                error, text, trace = None, NULL, NULL
+                if payload is not None:
+                    error, inputs = state_payload(payload)
+                    if inputs is not None:
+                        waiting[node_id] = inputs
+                    if error is not None:
+                        text, trace = describe_error(error)
+                row = nodes.get(node_id)
+                if row is None:
+                    row = nodes[node_id] = [run_id, node_id, *_UNKNOWN]
+                    self.node_updates.append(row)
+                row[8], row[9], row[10] = value, text, t if terminal else NULL
+                if step is _OPENS:
+                    attempt = code >> _ATTEMPT_SHIFT
+                    given = waiting.pop(node_id, None)
+                    row = [run_id, node_id, attempt, value, t, NULL, NULL, *_NO_RESULT]
+                    if given is not None:
+                        row[6] = encode_mapping(given)[0]
+                    attempts[(node_id, attempt)] = row
+                    self.new_attempts.append(row)
+                    open_attempts.add(node_id)
+                elif step is not None and node_id in open_attempts:
+                    open_attempts.discard(node_id)
+                    row = self._attempt(run_id, attempts, node_id, code >> _ATTEMPT_SHIFT)
+                    if step is _RETRIES:
+                        value = TIMED_OUT if isinstance(error, TimeoutError) else FAILED
+                    row[3], row[5], row[9], row[10] = value, t, text, trace
             elif kind == OUTPUT:
                 outputs, restorable = encode_mapping(payload)
-                row = self._attempt(run_id, node.id, output_attempt(code))
-                row[7], row[8] = outputs, int(restorable)
+                row = self._attempt(run_id, attempts, node.id, output_attempt(code))
+                row[7], row[8] = NULL if outputs is None else outputs, int(restorable)
+            elif kind == ADDED:
+                upstream = node.upstream
+                row = [
+                    run_id,
+                    node.id,
+                    cursor.seq,
+                    node.tool.name,
+                    node.kind,
+                    node.group or NULL,
+                    _encode(list(upstream)) if upstream else "[]",
+                    encode_inputs(payload),
+                    PENDING,
+                    NULL,
+                    NULL,
+                ]
+                nodes[node.id] = row
+                self.new_nodes.append(row)
+                cursor.seq += 1
             else:
                 self._event(cursor, run, payload)
 
@@ -211,7 +300,8 @@ class Batch:
                 (run_id, event.time, event.group, event.active, event.peak, event.limit)
             )
         elif kind is NodePlaced:
-            self._attempt(run_id, event.node_id, event.attempt)[11] = event.worker
+            attempts = self._attempts.setdefault(run_id, {})
+            self._attempt(run_id, attempts, event.node_id, event.attempt)[11] = event.worker or NULL
         elif kind is ChannelMessage:
             self.messages.append(
                 (run_id, event.time, "channel", event.channel, event.node_id, event.text)
@@ -225,7 +315,7 @@ class Batch:
         elif kind is RunFinished:
             row = self._run(run_id)
             error, _ = describe_error(event.error)
-            row[8], row[10], row[11] = event.state, event.time, error
+            row[8], row[10], row[11] = str(event.state), event.time, error
             row[12] = encode_mapping(run.outputs)[0]
             self.finished.append(run_id)
         elif kind is ChildRunStarted:
@@ -254,71 +344,16 @@ class Batch:
         row[8:14] = ["running", event.time, None, None, None, event.rerun]
         row[14:16] = [HOST, os.getpid()]
 
-    def _added(self, cursor: RunCursor, run_id: str, node: Node, inputs: dict[str, Any]) -> None:
-        upstream = node.upstream
-        self.new_nodes[(run_id, node.id)] = [
-            run_id,
-            node.id,
-            cursor.seq,
-            node.tool.name,
-            node.kind,
-            node.group,
-            _encode(list(upstream)) if upstream else "[]",
-            encode_inputs(inputs),
-            PENDING,
-            None,
-            None,
-        ]
-        cursor.seq += 1
-
-    def _node(self, run_id: str, node_id: str) -> list[Any]:
-        key = (run_id, node_id)
-        row = self.new_nodes.get(key) or self.node_updates.get(key)
-        if row is None:
-            row = self.node_updates[key] = [run_id, node_id, *([None] * 9)]
-        return row
-
-    def _attempt(self, run_id: str, node_id: str, attempt: int) -> list[Any]:
-        key = (run_id, node_id, attempt)
-        row = self.new_attempts.get(key) or self.attempt_updates.get(key)
-        if row is None:
-            row = self.attempt_updates[key] = [run_id, node_id, attempt, *([None] * 9)]
-        return row
-
-    def _state(
+    def _attempt(
         self,
-        cursor: RunCursor,
         run_id: str,
+        attempts: dict[tuple[str, int], list[Any]],
         node_id: str,
-        t: float,
-        state: NodeState,
         attempt: int,
-        error: BaseException | None,
-    ) -> None:
-        text, trace = describe_error(error) if error is not None else (None, None)
-        row = self._node(run_id, node_id)
-        terminal = state in TERMINAL_NODE_STATES
-        row[8], row[9], row[10] = state, text, t if terminal else None
-        if state is RUNNING:
-            inputs = cursor.waiting_inputs.pop(node_id, None)
-            self.new_attempts[(run_id, node_id, attempt)] = [
-                run_id,
-                node_id,
-                attempt,
-                RUNNING,
-                t,
-                None,
-                None if inputs is None else encode_mapping(inputs)[0],
-                None,
-                None,
-                None,
-                None,
-                None,
-            ]
-            cursor.open_attempts.add(node_id)
-        elif (terminal or state is RETRYING) and node_id in cursor.open_attempts:
-            cursor.open_attempts.discard(node_id)
-            row = self._attempt(run_id, node_id, attempt)
-            if state is RETRYING:
-                state = TIMED_OUT if isinstance(error, TimeoutError) else FAILED
-            row[3], row[5], row[9], row[10] = state, t, text, trace
+    ) -> list[Any]:
+        key = (node_id, attempt)
+        row = attempts.get(key)
+        if row is None:
+            row = attempts[key] = [run_id, node_id, attempt, *_UNKNOWN]
+            self.attempt_updates.append(row)
+        return row

@@ -120,11 +120,15 @@ def migrate(conn: sqlite3.Connection) -> int:
 
 @contextlib.contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """BEGIN IMMEDIATE … COMMIT on an autocommit connection; ROLLBACK on any exception."""
+    """BEGIN IMMEDIATE … COMMIT on an autocommit connection; ROLLBACK on any exception.
+
+    SQLite may have rolled back already (it may on a full disk): a second ROLLBACK would
+    fail and hide the error that matters."""
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield conn
+        conn.execute("COMMIT")  # may fail too (a full disk): then rolled back like the rest
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")

@@ -11,7 +11,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._db import StoreError, connect, default_store_path, describe_database_error
+from ._db import (
+    StoreError,
+    check_not_damaged,
+    connect,
+    default_store_path,
+    describe_database_error,
+)
 from ._encode import decode, unrestorable_keys
 from ._recorder import INTERRUPTED, Recorder
 from ._rows import HOST
@@ -129,14 +135,16 @@ FROM runs r
 class RunStore:
     """The history database at `path` (default: `default_store_path()`).
 
-    Opening it marks runs whose process is gone as "interrupted". Raises `StoreError`
-    with a message meant for the user when the file is damaged, locked or too new.
+    Opening it marks runs whose process is gone as "interrupted", after checking the file
+    (`PRAGMA quick_check`): a writer that died mid-run is when damage is likeliest to have
+    happened, and writing into a damaged file makes it worse. Raises `StoreError` with a
+    message meant for the user when the file is damaged, locked or too new.
     """
 
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = Path(path) if path is not None else default_store_path()
         with self._connection() as conn:
-            self.interrupted = _mark_interrupted(conn)
+            self.interrupted = _mark_interrupted(conn, self.path)
 
     @contextlib.contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
@@ -293,8 +301,10 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _mark_interrupted(conn: sqlite3.Connection) -> list[str]:
-    """Runs left "running" by a process that is gone are "interrupted"."""
+def _mark_interrupted(conn: sqlite3.Connection, path: Path) -> list[str]:
+    """Runs left "running" by a process that is gone are "interrupted". Such runs are the
+    sign that the file was not closed cleanly: it is checked before anything is written
+    (StoreError if damaged)."""
     now = time.time()
     gone = [
         run_id
@@ -305,6 +315,7 @@ def _mark_interrupted(conn: sqlite3.Connection) -> list[str]:
         or (updated is not None and now - updated > STALE_AFTER_S)
     ]
     if gone:
+        check_not_damaged(conn, path)
         with transaction(conn):
             conn.executemany(
                 "UPDATE runs SET state = ? WHERE id = ?", [(INTERRUPTED, r) for r in gone]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import stat
 from pathlib import Path
 
 import pytest
@@ -72,6 +73,64 @@ def test_export_json_and_trace_by_id_prefix(db, tmp_path, capsys) -> None:
     assert {e["ph"] for e in trace["traceEvents"]} >= {"M", "X", "C"}
 
 
+@pytest.fixture
+def exported(db, capsys):
+    """`exported(*args)`: (exit code, stderr) of exporting a recorded run."""
+    _run(db, "map_reduce.py")
+    run_id = RunStore(db).runs()[0].id
+    capsys.readouterr()
+
+    def export(*args: str) -> tuple[int, str]:
+        code = main(["export", run_id, "--store", str(db), *args])
+        return code, capsys.readouterr().err
+
+    return export
+
+
+def _one_line(err: str) -> str:
+    (line,) = err.splitlines()
+    assert "Traceback" not in line
+    return line
+
+
+def test_export_into_a_missing_folder_or_onto_a_folder_says_so_in_one_line(
+    exported, tmp_path
+) -> None:
+    code, err = exported("-o", str(tmp_path / "nowhere" / "run.json"))
+    assert code == 2
+    assert (
+        _one_line(err)
+        == f"graphdeck: export not written: folder {tmp_path / 'nowhere'} does not exist"
+    )
+    code, err = exported("-o", str(tmp_path))
+    assert code == 2
+    assert _one_line(err) == f"graphdeck: export not written: {tmp_path} is a folder"
+
+
+def test_export_refuses_to_replace_a_file_without_force(exported, tmp_path) -> None:
+    out = tmp_path / "run.json"
+    out.write_text("keep me")
+    code, err = exported("-o", str(out))
+    assert code == 2
+    assert _one_line(err).endswith(f"{out} exists; pass --force to replace it")
+    assert out.read_text() == "keep me"
+    assert exported("-o", str(out), "--force")[0] == 0
+    assert json.loads(out.read_text())["format"] == "graphdeck-run"
+
+
+def test_export_never_writes_through_a_symbolic_link(exported, tmp_path) -> None:
+    target = tmp_path / "precious.txt"
+    target.write_text("not an export")
+    link = tmp_path / "run.json"
+    link.symlink_to(target)
+    code, err = exported("-o", str(link))
+    assert code == 2 and "(a symbolic link)" in _one_line(err)
+    assert exported("-o", str(link), "--force")[0] == 0
+    assert target.read_text() == "not an export"  # the link was replaced, not followed
+    assert not link.is_symlink() and json.loads(link.read_text())["format"] == "graphdeck-run"
+    assert stat.S_IMODE(link.stat().st_mode) == 0o600  # private, like the history
+
+
 def test_export_of_an_unknown_run_is_a_usage_error(db, capsys) -> None:
     _run(db, "map_reduce.py")
     assert main(["export", "zzzz", "--store", str(db)]) == 2
@@ -83,7 +142,7 @@ def test_a_damaged_history_never_stops_a_run_but_history_says_why(tmp_path, caps
     bad.write_bytes(b"garbage" * 1000)
     assert _run(bad, "map_reduce.py") == 0
     captured = capsys.readouterr()
-    assert "not recording this run" in captured.err and "damaged" in captured.err
+    assert "history not recorded" in captured.err and "damaged" in captured.err
     assert "sum:" in captured.out
     assert main(["history", "--store", str(bad)]) == 2
     err = capsys.readouterr().err

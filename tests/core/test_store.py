@@ -10,6 +10,7 @@ import json
 import sqlite3
 import time
 import weakref
+from collections.abc import Iterator
 
 import pytest
 
@@ -77,6 +78,14 @@ async def chatty(*, context):
 @graph_fn(name="quiet")
 async def quiet(k, *, context):
     return {"k": k + 1}
+
+
+@contextlib.contextmanager
+def _opened(path) -> Iterator[sqlite3.Connection]:
+    """A plain connection, committed and closed at the end (never left to the GC: Python
+    3.13 warns about an unclosed database)."""
+    with contextlib.closing(sqlite3.connect(path)) as conn, conn:
+        yield conn
 
 
 @pytest.fixture(autouse=True)
@@ -209,7 +218,7 @@ async def test_prune_keeps_the_newest_runs_and_deletes_child_runs_with_them(stor
     newest = await _recorded(store, squares, {"n": 3})
     assert store.prune(max_runs=2) == 2  # the agent run and its child run
     assert [r.id for r in store.runs(top_level=False)] == [newest.id, middle.id]
-    with sqlite3.connect(store.path) as conn:
+    with _opened(store.path) as conn:
         for table in ("nodes", "attempts", "messages", "occupancy"):
             left = conn.execute(f"SELECT count(*) FROM {table} WHERE run_id = ?", (old_agent.id,))
             assert left.fetchone()[0] == 0, table
@@ -218,7 +227,7 @@ async def test_prune_keeps_the_newest_runs_and_deletes_child_runs_with_them(stor
 
 
 def test_a_new_file_gets_the_current_schema_in_wal_mode(store) -> None:
-    with sqlite3.connect(store.path) as conn:
+    with _opened(store.path) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store.integrity_check() == "ok"
@@ -226,7 +235,7 @@ def test_a_new_file_gets_the_current_schema_in_wal_mode(store) -> None:
 
 def test_a_file_from_a_newer_graphdeck_is_refused_clearly(tmp_path) -> None:
     path = tmp_path / "newer.sqlite3"
-    with sqlite3.connect(path) as conn:
+    with _opened(path) as conn:
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     with pytest.raises(StoreError, match="newer than this graphdeck understands"):
         RunStore(path)
@@ -381,7 +390,7 @@ def test_an_older_file_is_migrated_in_place_keeping_its_runs(tmp_path, monkeypat
     from graphdeck.store import _schema
 
     path = tmp_path / "old.sqlite3"
-    with sqlite3.connect(path) as conn:
+    with _opened(path) as conn:
         _schema.migrate(conn)  # a file at today's version…
         conn.execute("INSERT INTO runs (id, graph, state) VALUES ('r1', 'g', 'succeeded')")
     # …opened by a graphdeck whose schema has moved on by one version
@@ -390,7 +399,7 @@ def test_an_older_file_is_migrated_in_place_keeping_its_runs(tmp_path, monkeypat
     monkeypatch.setattr(_schema, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
     store = RunStore(path)
     assert [r.id for r in store.runs()] == ["r1"]
-    with sqlite3.connect(path) as conn:
+    with _opened(path) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
         assert conn.execute("SELECT label FROM runs").fetchone()[0] == "migrated"
 
@@ -404,7 +413,7 @@ def test_a_failed_migration_leaves_the_file_as_it_was(tmp_path, monkeypatch) -> 
     monkeypatch.setattr(_schema, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
     with pytest.raises(StoreError, match="no such table"):
         RunStore(path)
-    with sqlite3.connect(path) as conn:
+    with _opened(path) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
