@@ -109,6 +109,9 @@ class LoopWatchdog:
             self._thread.start()
 
     def unwatch(self, key: int) -> None:
+        """Stop reporting to `key`'s run (on the loop: it turned, so a block the thread
+        saw is over, and is reported first: the run that blocked may be the one ending)."""
+        self._report_pending(time.monotonic())
         self.watched.pop(key, None)
         if not self.watched and self._thread is not None:
             self._stop.set()
@@ -123,16 +126,20 @@ class LoopWatchdog:
     def _beat(self) -> None:
         """On the loop: it turned. Report a block the thread saw since the last beat."""
         now = time.monotonic()
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            # The block began somewhere within the beat interval before it was seen.
-            pending.seconds = max(now - pending.began - self._interval() / 2, 0.0)
-            for watched in list(self.watched.values()):
-                if pending.seconds >= watched.threshold:
-                    watched.report(pending)
+        self._report_pending(now)
         self.last_beat = now
         if self.watched:
             self._beat_handle = self.loop.call_later(self._interval(), self._beat)
+
+    def _report_pending(self, now: float) -> None:
+        pending, self._pending = self._pending, None
+        if pending is None:
+            return
+        # The block began somewhere within the beat interval before it was seen.
+        pending.seconds = max(now - pending.began - self._interval() / 2, 0.0)
+        for watched in list(self.watched.values()):
+            if pending.seconds >= watched.threshold:
+                watched.report(pending)
 
     def _watch(self, stop: threading.Event) -> None:
         """On the watchdog thread: sample the loop thread when it stands still."""

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from json import encoder as _json_encoder
 from typing import Any
 
-from .._graph import Ref
+from .. import Ref
 from ..values import REPR_LIMIT, short_repr
 
 REPR_KEY = "$repr"

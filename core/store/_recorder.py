@@ -17,8 +17,8 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from .. import Run
 from ._budget import TimeBudget
 from ._db import BUSY_TIMEOUT_S, StoreError, check_writable, connect
 from ._problems import Problems
@@ -36,9 +36,6 @@ from ._rows import (
     RunCursor,
 )
 from ._schema import transaction
-
-if TYPE_CHECKING:
-    from .._run import Run
 
 WRITE_INTERVAL_S = 0.2
 #: how long `close()` waits for the last writes
@@ -62,8 +59,10 @@ TRANSACTION_ROWS = 500_000
 #: a second of writing
 MAX_BACKLOG_ROWS = 250_000
 #: longest `record()` waits for the connection or the file's lock to write the run's row;
-#: past it the writer thread writes the row with the rest
-RECORD_WAIT_S = 0.5
+#: past it the writer thread writes the row with the rest. `record()` runs on the event
+#: loop's thread: this stays under the loop-block threshold (0.1 s), so a locked file never
+#: shows as the caller blocking the loop (a write takes ~0.5 ms otherwise)
+RECORD_WAIT_S = 0.05
 INTERRUPTED = "interrupted"
 _log = logging.getLogger("graphdeck.store")
 
@@ -155,7 +154,7 @@ class Recorder:
         for cursor in cursors:
             run = cursor.run
             if run is not None and run.done:
-                rows += run._log.complete - cursor.index
+                rows += run.event_count - cursor.index
         return rows
 
     def record(self, run: Run, *, file: str | Path | None = None) -> bool:
@@ -292,7 +291,7 @@ class Recorder:
             run = cursor.run
             if run is None:
                 continue  # finished, written, and gone
-            end = run._log.complete
+            end = run.event_count
             try:
                 while cursor.index < end:
                     throttled = not (drain or run.done)
@@ -385,7 +384,7 @@ class Recorder:
         runs = {run_id: graphs.get(run_id, "") for b in self._backlog for run_id in b.read}
         for cursor in cursors:
             run = cursor.run
-            if run is not None and cursor.index < run._log.complete:
+            if run is not None and cursor.index < run.event_count:
                 runs[cursor.run_id] = cursor.graph
         return runs
 

@@ -9,13 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import StrEnum
-from types import MappingProxyType
 from typing import Any
 
-from .._eventlog import EventLog, LogReader
-from .._graph import Attempt, Node, NodeKind, Ref, TaskGraph, count_states
-from .._run import Occupancy
-from .._states import NodeState
+from .. import Attempt, Node, NodeKind, NodeState, Occupancy, Ref, TaskGraph
+from ..eventlog import EventLog, LogReader
 from ..events import (
     ChannelMessage,
     Event,
@@ -95,8 +92,8 @@ class StoredRunView(LogReader):
         tools: dict[str, _StoredTool] = {}
         for stored_node in stored.nodes:
             tool = tools.setdefault(stored_node.tool, _StoredTool(stored_node.tool))
-            self.graph._nodes[stored_node.id] = _rebuild_node(stored_node, tool)
-        self._log = _replayed(_events(stored, self.state), self.graph._nodes, self.id)
+            self.graph.append(_rebuild_node(stored_node, tool))
+        self._log = _replayed(_events(stored, self.state), self.graph.nodes, self.id)
         peak = max((sample[3] for sample in stored.occupancy if sample[1] is None), default=0)
         self.occupancy = Occupancy(0, peak, self.max_concurrency)
 
@@ -105,14 +102,17 @@ class StoredRunView(LogReader):
 
     @property
     def nodes(self) -> Mapping[str, Node]:
-        return MappingProxyType(self.graph._nodes)
+        return self.graph.nodes  # type: ignore[return-value]  # (a read-only mapping view)
 
     @property
     def done(self) -> bool:
         return True
 
     def counts(self) -> dict[NodeState, int]:
-        return count_states(self.graph._nodes.values())
+        counted = dict.fromkeys(NodeState, 0)
+        for node in self.graph.nodes:
+            counted[node.state] += 1
+        return counted
 
 
 def _error(text: str | None, traceback: str | None = None) -> StoredError | None:
@@ -138,22 +138,22 @@ def _rebuild_node(stored: StoredNode, tool: _StoredTool) -> Node:
         kind=_KINDS.get(stored.kind, NodeKind.TOOL),
         group=stored.group,
     )
-    node.state = NodeState(stored.state)
-    node.finished_at = stored.finished_at
     attempts = stored.attempts
-    if attempts:
-        *earlier, last = attempts
-        node._history = [_attempt(a) for a in earlier] or None
-        node.attempt = last.number
-        node.started_at = last.started_at
-        node.finished_at = last.finished_at if last.finished_at is not None else node.finished_at
-        node.error = _error(last.error, last.traceback)
-        node.outputs = last.outputs
-        node.where = last.worker
+    last = attempts[-1] if attempts else None
+    node.restore(
+        NodeState(stored.state),
+        [_attempt(a) for a in attempts],
+        last.outputs if last is not None else None,
+        last.worker if last is not None else None,
+    )
+    if last is None:
+        node.error = _error(stored.error)
+        node.finished_at = stored.finished_at
+    else:
+        if last.finished_at is None:
+            node.finished_at = stored.finished_at
         if last.inputs is not None:
             node.resolved_inputs = last.inputs
-    else:
-        node.error = _error(stored.error)
     return node
 
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._graph import NodeKind, TaskGraph
-from .._tool import Tool, tool
+from .. import NodeKind, TaskGraph, Tool, tool
 from ._encode import REPR_KEY, decode, encode_inputs, unrestorable_keys
 from ._store import StoredRun
 
@@ -60,7 +59,7 @@ def _decoded_inputs(inputs: dict[str, Any]) -> Any:
 def restore(graph: TaskGraph, outputs: dict[str, dict[str, Any]]) -> TaskGraph:
     """Make the nodes in `outputs` return their stored outputs instead of running."""
     for node_id, values in outputs.items():
-        node = graph._nodes[node_id]
+        node = graph.nodes[node_id]
         node.tool = _returning(node.tool, values)
     return graph
 

@@ -11,24 +11,15 @@ from __future__ import annotations
 import os
 import socket
 import weakref
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .._eventlog import (
-    ADDED,
-    KIND_MASK,
-    OUTPUT,
-    STATE,
-    STATE_OF_ROW,
-    STATE_ROW_BITS,
-    output_attempt,
-    state_payload,
-)
-from .._states import TERMINAL_NODE_STATES, UNSUCCESSFUL_NODE_STATES, NodeState
+from .. import Node, NodeState, Run
 from ..events import (
     ChannelMessage,
     ChildRunStarted,
     Event,
     GroupOccupancyChanged,
+    NodeInputsEdited,
     NodePlaced,
     OccupancyChanged,
     RunFinished,
@@ -37,9 +28,6 @@ from ..events import (
 )
 from ._encode import describe_error, encode_inputs, encode_mapping
 from ._encode import dumps as _encode
-
-if TYPE_CHECKING:
-    from .._run import Run
 
 HOST = socket.gethostname()
 PENDING, FAILED, TIMED_OUT = "pending", NodeState.FAILED.value, NodeState.TIMED_OUT.value
@@ -52,17 +40,14 @@ def _attempt_step(state: NodeState) -> str | None:
         return _OPENS
     if state is NodeState.RETRYING:
         return _RETRIES
-    return _CLOSES if state in TERMINAL_NODE_STATES else None
+    return _CLOSES if state.is_terminal else None
 
 
-#: a state row's code (without its attempt bits) -> (state as str, terminal, attempt step):
-#: one lookup per row instead of decoding the code and hashing an enum
-_STATE_ROWS: dict[int, tuple[str, bool, str | None]] = {
-    code: (state.value, state in TERMINAL_NODE_STATES, _attempt_step(state))
-    for code, state in STATE_OF_ROW.items()
+_UNSUCCESSFUL = [s for s in NodeState if s.is_terminal and s is not NodeState.SUCCEEDED]
+#: a state -> (state as str, terminal, attempt step): one lookup per state row
+_STATE_ROWS: dict[NodeState, tuple[str, bool, str | None]] = {
+    state: (state.value, state.is_terminal, _attempt_step(state)) for state in NodeState
 }
-#: a state row's attempt number is stored above the bits STATE_ROW_BITS covers
-_ATTEMPT_SHIFT = STATE_ROW_BITS.bit_length()
 #: NULL in node and attempt rows. Binding None costs CPython's sqlite3 an adapter lookup
 #: per value (measured: ~1 µs each, a third of the SQL time of a node), an exact str
 #: none; the statements turn it back into NULL with `nullif(?, '')`.
@@ -138,7 +123,7 @@ COUNTS_SQL = f"""
 UPDATE runs SET
     nodes = (SELECT count(*) FROM nodes WHERE run_id = :id),
     unsuccessful = (SELECT count(*) FROM nodes WHERE run_id = :id AND state IN
-                    ({", ".join(f"'{state.value}'" for state in UNSUCCESSFUL_NODE_STATES)}))
+                    ({", ".join(f"'{state.value}'" for state in _UNSUCCESSFUL)}))
 WHERE id = :id
 """
 
@@ -220,75 +205,11 @@ class Batch:
         )
 
     def extend(self, cursor: RunCursor, run: Run, index: int, end: int) -> None:
-        """Read log rows `index` to `end` of `run` (raw columns: no event objects).
-
-        The writer's hottest loop: a node costs five log rows (added, ready, running,
-        output, succeeded), so lookups are hoisted into locals and states decoded through
-        one table lookup per row.
-        """
+        """Read events `index` to `end` of `run` as rows (`Run.visit`: no event objects)."""
         run_id = run.id
         self.read.add(run_id)
         self.rows_read += end - index
-        nodes = self._nodes.setdefault(run_id, {})
-        attempts = self._attempts.setdefault(run_id, {})
-        waiting, open_attempts = cursor.waiting_inputs, cursor.open_attempts
-        times, log_nodes, codes, payloads = run.event_rows(index, end)
-        for t, node, code, payload in zip(times, log_nodes, codes, payloads, strict=True):
-            kind = code & KIND_MASK
-            if kind == STATE:
-                value, terminal, step = _STATE_ROWS[code & STATE_ROW_BITS]
-                node_id = node.id
-                error, text, trace = None, NULL, NULL
-                if payload is not None:
-                    error, inputs = state_payload(payload)
-                    if inputs is not None:
-                        waiting[node_id] = inputs
-                    if error is not None:
-                        text, trace = describe_error(error)
-                row = nodes.get(node_id)
-                if row is None:
-                    row = nodes[node_id] = [run_id, node_id, *_UNKNOWN]
-                    self.node_updates.append(row)
-                row[8], row[9], row[10] = value, text, t if terminal else NULL
-                if step is _OPENS:
-                    attempt = code >> _ATTEMPT_SHIFT
-                    given = waiting.pop(node_id, None)
-                    row = [run_id, node_id, attempt, value, t, NULL, NULL, *_NO_RESULT]
-                    if given is not None:
-                        row[6] = encode_mapping(given)[0]
-                    attempts[(node_id, attempt)] = row
-                    self.new_attempts.append(row)
-                    open_attempts.add(node_id)
-                elif step is not None and node_id in open_attempts:
-                    open_attempts.discard(node_id)
-                    row = self._attempt(run_id, attempts, node_id, code >> _ATTEMPT_SHIFT)
-                    if step is _RETRIES:
-                        value = TIMED_OUT if isinstance(error, TimeoutError) else FAILED
-                    row[3], row[5], row[9], row[10] = value, t, text, trace
-            elif kind == OUTPUT:
-                outputs, restorable = encode_mapping(payload)
-                row = self._attempt(run_id, attempts, node.id, output_attempt(code))
-                row[7], row[8] = NULL if outputs is None else outputs, int(restorable)
-            elif kind == ADDED:
-                upstream = node.upstream
-                row = [
-                    run_id,
-                    node.id,
-                    cursor.seq,
-                    node.tool.name,
-                    node.kind,
-                    node.group or NULL,
-                    _encode(list(upstream)) if upstream else "[]",
-                    encode_inputs(payload),
-                    PENDING,
-                    NULL,
-                    NULL,
-                ]
-                nodes[node.id] = row
-                self.new_nodes.append(row)
-                cursor.seq += 1
-            else:
-                self._event(cursor, run, payload)
+        run.visit(_RowsOfRun(self, cursor, run), index, end)
 
     def _event(self, cursor: RunCursor, run: Run, event: Event) -> None:
         run_id = run.id
@@ -302,6 +223,8 @@ class Batch:
         elif kind is NodePlaced:
             attempts = self._attempts.setdefault(run_id, {})
             self._attempt(run_id, attempts, event.node_id, event.attempt)[11] = event.worker or NULL
+        elif kind is NodeInputsEdited:
+            cursor.waiting_inputs[event.node_id] = event.inputs
         elif kind is ChannelMessage:
             self.messages.append(
                 (run_id, event.time, "channel", event.channel, event.node_id, event.text)
@@ -357,3 +280,80 @@ class Batch:
             row = attempts[key] = [run_id, node_id, attempt, *_UNKNOWN]
             self.attempt_updates.append(row)
         return row
+
+
+class _RowsOfRun:
+    """The `RowVisitor` that turns one run's log rows into the batch's table rows.
+
+    The writer's hottest code: a node costs five log rows (added, ready, running, output,
+    succeeded), so what each needs is bound once here."""
+
+    __slots__ = ("_attempts", "_batch", "_cursor", "_nodes", "_run", "_run_id")
+
+    def __init__(self, batch: Batch, cursor: RunCursor, run: Run) -> None:
+        self._batch, self._cursor, self._run, self._run_id = batch, cursor, run, run.id
+        self._nodes = batch._nodes.setdefault(run.id, {})
+        self._attempts = batch._attempts.setdefault(run.id, {})
+
+    def node_added(self, time: float, node: Node, inputs: dict[str, Any]) -> None:
+        cursor, upstream = self._cursor, node.upstream
+        row = [
+            self._run_id,
+            node.id,
+            cursor.seq,
+            node.tool.name,
+            node.kind,
+            node.group or NULL,
+            _encode(list(upstream)) if upstream else "[]",
+            encode_inputs(inputs),
+            PENDING,
+            NULL,
+            NULL,
+        ]
+        self._nodes[node.id] = row
+        self._batch.new_nodes.append(row)
+        cursor.seq += 1
+
+    def node_state(
+        self,
+        time: float,
+        node: Node,
+        state: NodeState,
+        attempt: int,
+        error: BaseException | None,
+        inputs: dict[str, Any] | None,
+    ) -> None:
+        value, terminal, step = _STATE_ROWS[state]
+        node_id, run_id, cursor = node.id, self._run_id, self._cursor
+        text, trace = NULL, NULL
+        if inputs is not None:
+            cursor.waiting_inputs[node_id] = inputs
+        if error is not None:
+            text, trace = describe_error(error)
+        row = self._nodes.get(node_id)
+        if row is None:
+            row = self._nodes[node_id] = [run_id, node_id, *_UNKNOWN]
+            self._batch.node_updates.append(row)
+        row[8], row[9], row[10] = value, text, time if terminal else NULL
+        if step is _OPENS:
+            given = cursor.waiting_inputs.pop(node_id, None)
+            row = [run_id, node_id, attempt, value, time, NULL, NULL, *_NO_RESULT]
+            if given is not None:
+                row[6] = encode_mapping(given)[0]
+            self._attempts[(node_id, attempt)] = row
+            self._batch.new_attempts.append(row)
+            cursor.open_attempts.add(node_id)
+        elif step is not None and node_id in cursor.open_attempts:
+            cursor.open_attempts.discard(node_id)
+            row = self._batch._attempt(run_id, self._attempts, node_id, attempt)
+            if step is _RETRIES:
+                value = TIMED_OUT if isinstance(error, TimeoutError) else FAILED
+            row[3], row[5], row[9], row[10] = value, time, text, trace
+
+    def node_output(self, time: float, node: Node, attempt: int, outputs: dict[str, Any]) -> None:
+        encoded, restorable = encode_mapping(outputs)
+        row = self._batch._attempt(self._run_id, self._attempts, node.id, attempt)
+        row[7], row[8] = NULL if encoded is None else encoded, int(restorable)
+
+    def event(self, event: Event) -> None:
+        self._batch._event(self._cursor, self._run, event)
