@@ -135,9 +135,15 @@ def unrestorable_keys(values: dict[str, Any] | None) -> set[str]:
 
 
 def describe_error(error: BaseException | None) -> tuple[str | None, str | None]:
-    """One-line description and full traceback text of an error."""
+    """One-line description and traceback text of an error, each cut at REPR_LIMIT
+    characters (an error can carry a huge message: the history keeps its start)."""
     if error is None:
         return None, None
-    text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    message = str(error)
+    text = f"{type(error).__name__}: {message}" if message else type(error).__name__
     trace = "".join(traceback.format_exception(error))
-    return text, trace
+    return _cut(text), _cut(trace)
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= REPR_LIMIT else text[:REPR_LIMIT] + "…"
