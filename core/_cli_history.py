@@ -3,8 +3,9 @@
     graphdeck history [--graph NAME] [--state STATE] [--since DATE] [--limit N] [--json]
                       [--keep N] [--max-age-days D] [--store PATH]
     graphdeck export RUN_ID [--format json|trace] [-o FILE [--force]] [--store PATH]
+    graphdeck compare RUN_A RUN_B [--json] [--store PATH]
 
-RUN_ID may be any unambiguous prefix of a run id, as `history` prints it.
+A run id may be any unambiguous prefix of one, as `history` prints it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .store import FORMATS, RunStore, export_run, export_text
+from .store import FORMATS, RunStore, compare, export_run, export_text
 
 STATES = ("pending", "running", "succeeded", "failed", "cancelled", "interrupted")
 
@@ -45,6 +46,12 @@ def add_commands(commands: Any) -> None:
         help="replace FILE if it exists (never writes through a link)",
     )
     export.set_defaults(handler=cmd_export)
+    diff = commands.add_parser("compare", help="two recorded runs side by side, node by node")
+    _store_option(diff)
+    diff.add_argument("run_a", metavar="RUN_A")
+    diff.add_argument("run_b", metavar="RUN_B")
+    diff.add_argument("--json", action="store_true", help="print the comparison as JSON")
+    diff.set_defaults(handler=cmd_compare)
 
 
 def _store_option(parser: argparse.ArgumentParser) -> None:
@@ -115,3 +122,42 @@ def cmd_export(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(export_text(store, run_id, args.format))
     return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    store = RunStore(args.store)
+    a, b = (store.load(store.resolve(i)) for i in (args.run_a, args.run_b))
+    report = compare(a, b)
+    if args.json:
+        json.dump(report, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    summary = report["summary"]
+    print(f"run A {a.id} ({a.summary.graph})  vs  run B {b.id} ({b.summary.graph})")
+    changed = {i for ids in summary.values() for i in ids}
+    rows = [n for n in report["nodes"] if n["id"] in changed]
+    if rows:
+        print(f"{'NODE':<28}{'A':>11}{'B':>11}{'A s':>9}{'B s':>9}{'B/A':>7}  OUTPUTS")
+    for n in rows:
+        print(
+            f"{n['id']:<28}{n['a_state'] or '-':>11}{n['b_state'] or '-':>11}"
+            f"{_num(n['a_seconds']):>9}{_num(n['b_seconds']):>9}{_num(n['change']):>7}  "
+            f"{ {True: 'same', False: 'changed', None: '-'}[n['outputs_equal']] }"
+        )
+    for label, key in (
+        ("only in A", "only_a"),
+        ("only in B", "only_b"),
+        ("state changed", "state_changed"),
+        ("slower by > 20 %", "slower"),
+        ("faster by > 20 %", "faster"),
+        ("outputs changed", "outputs_changed"),
+    ):
+        print(
+            f"{label}: {len(summary[key])}"
+            + (f" ({', '.join(summary[key][:8])})" if summary[key] else "")
+        )
+    return 0
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3g}"

@@ -59,7 +59,7 @@ class UsageError(Exception):
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = _store_after_command(list(sys.argv[1:] if argv is None else argv))
-    if argv and argv[0] in ("run", "graphs", "history", "export"):
+    if argv and argv[0] in ("run", "graphs", "history", "export", "compare"):
         parser = _parser()
         args = parser.parse_args(argv)
         try:

@@ -14,6 +14,7 @@ run's own row, which `record()` writes at once (so a run killed in its first mom
 still listed). `record()` waits when the writer is too far behind (see `Recorder`).
 """
 
+from ._compare import compare
 from ._db import STORE_ENV, StoreError, default_store_path
 from ._export import FORMATS, chrome_trace, export_run, export_text, run_document
 from ._recorder import INTERRUPTED, MAX_BACKLOG_ROWS, WRITE_INTERVAL_S, Recorder
@@ -49,6 +50,7 @@ __all__ = [
     "StoredRunView",
     "StoredState",
     "chrome_trace",
+    "compare",
     "default_store_path",
     "export_run",
     "export_text",
