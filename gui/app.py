@@ -73,7 +73,7 @@ def main(argv: Sequence[str] = ()) -> int:
     poll.timeout.connect(lambda: None)
 
     def on_interrupt(*_: object) -> None:
-        live = len(window.controller.live())
+        live = len(window.session.controller.live())
         print(f"graphdeck: closing, cancelling {live} run(s)", file=sys.stderr, flush=True)
         QTimer.singleShot(0, window.shutdown)
 

@@ -8,6 +8,7 @@ dropped. Opening a run loads it in a thread too and hands it to the window read-
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from PySide6.QtCore import (
     QTime,
     QTimer,
     Signal,
+    Slot,
 )
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
@@ -40,9 +42,11 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from superqt.utils import QSignalDebouncer
 
 from graphdeck.store import RunStore, RunSummary, StoreError, export_run
 
+from .dialogs import YES, ask_yes_no
 from .theme import run_colour
 
 Index = QModelIndex | QPersistentModelIndex
@@ -52,6 +56,8 @@ LIST_LIMIT = 500
 UNFINISHED = ("pending", "running")
 TRACE_FILTER = "Chrome trace, opens in Perfetto (*.trace.json)"
 JSON_FILTER = "Run as JSON (*.json)"
+#: typing a graph name asks for a query per key: query once the typing pauses this long
+FILTER_DEBOUNCE_MS = 150
 
 
 class HistoryModel(QAbstractTableModel):
@@ -135,6 +141,8 @@ class HistoryPanel(QWidget):
         for button in (self.open_button, self.export_button, self.delete_button):
             button.setEnabled(False)
         self._jobs: set[asyncio.Task[None]] = set()  # exports and deletions under way
+        self._filter_debounce = QSignalDebouncer(parent=self)
+        self._filter_debounce.setTimeout(FILTER_DEBOUNCE_MS)
         self.problem = QLabel("")
         self.problem.setObjectName("history-problem")
         self.problem.setWordWrap(True)
@@ -173,14 +181,15 @@ class HistoryPanel(QWidget):
         self._connect_signals()
 
     def _connect_signals(self) -> None:
-        self.graph_filter.textChanged.connect(self.refresh)
+        self.graph_filter.textChanged.connect(self._filter_debounce.throttle)
+        self._filter_debounce.triggered.connect(self.refresh)
         self.state_filter.currentIndexChanged.connect(self.refresh)
         self.since_check.toggled.connect(self.since_date.setEnabled)
         self.since_check.toggled.connect(self.refresh)
         self.since_date.dateChanged.connect(self.refresh)
         self.refresh_button.clicked.connect(self.refresh)
         self.open_button.clicked.connect(self._on_open_button_clicked)
-        self.table.doubleClicked.connect(lambda index: self._open_row(index.row()))
+        self.table.doubleClicked.connect(self._on_table_double_clicked)
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
         self.export_button.clicked.connect(self._on_export_button_clicked)
         self.delete_button.clicked.connect(self.ask_delete)
@@ -244,6 +253,7 @@ class HistoryPanel(QWidget):
         row = self.selected_row()
         return self.model.runs[row] if row is not None and row < len(self.model.runs) else None
 
+    @Slot()
     def _on_selection_changed(self) -> None:
         run = self.selected_run()
         for button in (self.open_button, self.export_button):
@@ -253,22 +263,23 @@ class HistoryPanel(QWidget):
 
     # -- export and delete: the file work happens in worker threads --------------------
 
+    @Slot()
     def _on_export_button_clicked(self) -> None:
         run = self.selected_run()
         if run is None:
             return
         # open(), not exec(): a nested modal loop inside qasync breaks running tasks.
         dialog = QFileDialog(self, f"Export run {run.id}", f"{run.graph}-{run.id}.trace.json")
+        dialog.setObjectName("export-run")
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dialog.setNameFilters([TRACE_FILTER, JSON_FILTER])
-        dialog.fileSelected.connect(
-            lambda path: self.export(
-                run.id,
-                Path(path),
-                "trace" if dialog.selectedNameFilter() == TRACE_FILTER else "json",
-            )
-        )
+        dialog.fileSelected.connect(functools.partial(self._on_export_file_selected, run.id))
         dialog.open()
+
+    def _on_export_file_selected(self, run_id: str, path: str) -> None:
+        dialog = self.findChild(QFileDialog, "export-run")
+        chosen = dialog.selectedNameFilter() if dialog is not None else TRACE_FILTER
+        self.export(run_id, Path(path), "trace" if chosen == TRACE_FILTER else "json")
 
     def export(self, run_id: str, path: Path, fmt: str) -> asyncio.Task[None]:
         """Write run `run_id` to `path` as "json" or "trace"; says so when done."""
@@ -287,21 +298,18 @@ class HistoryPanel(QWidget):
         run = self.selected_run()
         if run is None or self.store is None:
             return None
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
+        box = ask_yes_no(
+            self,
+            "confirm-delete",
             "Delete run",
             f"Delete run {run.id} of {run.graph} (and its child runs) from the history?",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            self,
         )
-        box.setObjectName("confirm-delete")
-        box.finished.connect(
-            lambda answer: (
-                answer == QMessageBox.StandardButton.Yes and self._job(self._delete(run.id))
-            )
-        )
-        box.open()
+        box.finished.connect(functools.partial(self._on_delete_question_finished, run.id))
         return box
+
+    def _on_delete_question_finished(self, run_id: str, answer: int) -> None:
+        if answer == YES:
+            self._job(self._delete(run_id))
 
     async def _delete(self, run_id: str) -> None:
         assert self.store is not None
@@ -318,10 +326,15 @@ class HistoryPanel(QWidget):
         task.add_done_callback(self._jobs.discard)
         return task
 
+    @Slot()
     def _on_open_button_clicked(self) -> None:
         row = self.selected_row()
         if row is not None:
             self._open_row(row)
+
+    @Slot(QModelIndex)
+    def _on_table_double_clicked(self, index: QModelIndex) -> None:
+        self._open_row(index.row())
 
     def _open_row(self, row: int) -> None:
         if 0 <= row < len(self.model.runs):

@@ -2,13 +2,18 @@
 
 pytest-qt has no asyncio support (DESIGN.md §5): the loop is created `already_running`,
 coroutines are scheduled with ensure_future and awaited with `qtbot.waitUntil`. The loop is
-marked running only during a GUI test, so the core tests keep their own fresh loops; loop
-exceptions fail the test; leftover tasks are cancelled after each test.
+marked running only during a GUI test, so the core tests keep their own fresh loops.
+
+A GUI test fails when it leaves work behind: loop exceptions nobody handled, tasks still
+pending and threads it started still alive once a short grace has passed (see
+`guisupport.unfinished_tasks` and `guisupport.leaked_threads` for what counts). Windows
+made with `make_window` are shut down the way the app closes them first.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -16,6 +21,7 @@ from PySide6.QtCore import QSettings
 
 from graphdeck.gui.event_loop import GraphdeckEventLoop
 from graphdeck.gui.main_window import MainWindow
+from guisupport import SESSION_POOL_PREFIX, leaked_threads, unfinished_tasks
 
 
 @pytest.fixture(scope="session")
@@ -23,7 +29,7 @@ def qloop(qapp):
     loop = GraphdeckEventLoop(qapp, already_running=True)
     # qasync's default executor is made of QThreads, which this never-closed session loop
     # would leave running at exit; a plain pool is shut down here instead.
-    threads = ThreadPoolExecutor(thread_name_prefix="gui-tests")
+    threads = ThreadPoolExecutor(thread_name_prefix=SESSION_POOL_PREFIX)
     loop.set_default_executor(threads)
     yield loop
     threads.shutdown(wait=True, cancel_futures=True)
@@ -33,18 +39,22 @@ def qloop(qapp):
 def gui_loop(qloop, qtbot):
     errors: list[dict] = []
     qloop.set_exception_handler(lambda _loop, context: errors.append(context))
+    threads_before = set(threading.enumerate())
     asyncio.events._set_running_loop(qloop)
     asyncio.set_event_loop(qloop)
     try:
         yield qloop
-        leftovers = [t for t in asyncio.all_tasks(qloop) if not t.done()]
-        for task in leftovers:
-            task.cancel()
-        qtbot.waitUntil(lambda: all(t.done() for t in leftovers), timeout=5000)
+        leftover_tasks = unfinished_tasks(qloop, qtbot)
+        leftover_threads = leaked_threads(threads_before)
     finally:
         asyncio.events._set_running_loop(None)
         asyncio.set_event_loop(None)
     assert not errors, f"the event loop logged errors: {errors[:3]}"
+    if leftover_tasks:
+        pytest.fail(f"the test left {len(leftover_tasks)} task(s) running: {leftover_tasks[:3]}")
+    if leftover_threads:
+        names = [thread.name for thread in leftover_threads]
+        pytest.fail(f"the test left {len(names)} thread(s) running: {names}")
 
 
 @pytest.fixture
@@ -54,24 +64,26 @@ def settings(tmp_path):
 
 @pytest.fixture
 def make_window(qtbot, gui_loop, settings):
-    """Windows on the test's settings (options as for MainWindow); runs still going are
-    cancelled and history writers closed at the end."""
+    """Windows on the test's settings (options as for MainWindow). At the end each one
+    still open is shut down as the app does it (runs cancelled, Dask clusters closed, the
+    history saved), then deleted.
+
+    Not `qtbot.addWidget`: pytest-qt closes and deletes those before any fixture's
+    teardown, and a window deleted while it winds down never finishes."""
     windows: list[MainWindow] = []
 
     def make(**options) -> MainWindow:
         win = MainWindow(settings, **options)
-        qtbot.addWidget(win)
         win.show()
         windows.append(win)
         return win
 
     yield make
     for win in windows:
-        for tracker in win.controller.live():
-            tracker.run.cancel()
-        qtbot.waitUntil(lambda w=win: not w.controller.live(), timeout=10000)
-        if win.recorder is not None:
-            win.recorder.close()
+        if win.isVisible():
+            with qtbot.waitSignal(win.closed, timeout=15000):
+                win.shutdown()
+        win.deleteLater()
 
 
 @pytest.fixture

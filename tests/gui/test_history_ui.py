@@ -15,7 +15,7 @@ from graphdeck import NodeState, RunState
 from graphdeck.cli import main
 from graphdeck.gui.app import open_store
 from graphdeck.store import RunStore, StoredRunView
-from guisupport import load, run_and_wait
+from guisupport import load, run_and_wait, run_rows
 from guisupport import write_pipeline as write
 
 
@@ -63,10 +63,10 @@ def run_pipeline(qtbot, win, tmp_path: Path):
 
 def finish_first_run(qtbot, win, path) -> str:
     load(qtbot, win, path)
-    win.policy_combo.setCurrentText("continue")
+    win.controls.policy_combo.setCurrentText("continue")
     handle = run_and_wait(qtbot, win)
     assert handle.state is RunState.FAILED
-    assert win.recorder.flush()
+    assert win.session.recorder.flush()
     win.history.refresh()
     qtbot.waitUntil(lambda: listed(win) == [("pipeline", "failed")], timeout=5000)
     return handle.id
@@ -80,7 +80,7 @@ def test_finished_runs_are_listed_and_filtered(qtbot, history_window, tmp_path) 
     write(path)
     load(qtbot, win, path)
     run_and_wait(qtbot, win)
-    assert win.recorder.flush()
+    assert win.session.recorder.flush()
     win.history.refresh()
     qtbot.waitUntil(lambda: len(listed(win)) == 2, timeout=5000)
     assert listed(win) == [("pipeline", "succeeded"), ("pipeline", "failed")]
@@ -113,7 +113,7 @@ def test_a_stored_run_opens_read_only_with_its_graph_timeline_and_results(
     qtbot.waitUntil(lambda: win.current is not None, timeout=5000)
     view = win.current.run
     assert isinstance(view, StoredRunView) and view.id == run_id
-    assert "(history)" in win.runs_list.item(0).text()
+    assert "(history)" in run_rows(win)[0]
     assert set(win.graph_view.items_by_node) >= {"step_0", "step_1", "step_2", "merge_0"}
     assert win.current.counts[NodeState.FAILED] == 1
     assert win.current.counts[NodeState.SKIPPED] == 1
@@ -121,10 +121,10 @@ def test_a_stored_run_opens_read_only_with_its_graph_timeline_and_results(
     duration = view.finished_at - view.started_at
     assert win.current.occupancy_times
     assert all(0 <= t <= duration for t in win.current.occupancy_times)
-    assert not win.graph_view.rerun_allowed and not win.inspector.rerun_allowed  # read-only
+    assert not win.graph_view.rerun_allowed and not win.details.inspector.rerun_allowed  # read-only
     assert win.rerun_failed_action.isEnabled() and win.run_again_action.isEnabled()
-    win.inspector.show_node(view.nodes["step_2"])
-    text = win.inspector.text.toPlainText()
+    win.details.inspector.show_node(view.nodes["step_2"])
+    text = win.details.inspector.text.toPlainText()
     assert "ValueError: step c cannot take 2" in text and "Traceback" in text
 
 
@@ -213,10 +213,10 @@ def test_a_stored_agent_run_opens_with_its_child_runs_under_it(
     win = make_window(store=store)
     win.open_stored_run(agent_in_history)
     qtbot.waitUntil(lambda: showing_stored(win), timeout=5000)
-    rows = [win.runs_list.item(i).text() for i in range(win.runs_list.count())]
+    rows = run_rows(win)
     assert rows[0].startswith("survey") and "(history)" in rows[0]
     assert len(rows) == 4 and all(row.startswith("    ↳ research") for row in rows[1:])
-    child = win.controller.trackers[1]
+    child = win.session.controller.trackers[1]
     assert child.run.nodes and all(n.state is NodeState.SUCCEEDED for n in child.run.nodes.values())
 
 
@@ -225,7 +225,7 @@ def test_a_window_built_before_the_loop_runs_lists_the_history_once_it_does(
 ) -> None:
     first = make_window(store=store)
     run_pipeline(qtbot, first, tmp_path)
-    assert first.recorder.flush()
+    assert first.session.recorder.flush()
     asyncio.events._set_running_loop(None)  # as in the app: the window comes first
     try:
         win = make_window(store=store)
@@ -244,7 +244,7 @@ def test_a_window_closed_after_its_loop_ended_still_saves_its_history(
         win.close()
     finally:
         asyncio.events._set_running_loop(gui_loop)
-    assert win.recorder.closed
+    assert win.session.recorder.closed
     assert RunStore(store.path).load(run_id).summary.state == "succeeded"
 
 
@@ -279,7 +279,7 @@ def test_a_listed_run_exports_as_trace_or_json_and_deletes(qtbot, history_window
     assert run_id in box.text()
     box.button(QMessageBox.StandardButton.Yes).click()
     qtbot.waitUntil(lambda: listed(win) == [], timeout=5000)
-    assert RunStore(win.store.path).runs() == []
+    assert RunStore(win.session.store.path).runs() == []
 
 
 def test_closing_the_window_saves_the_history_off_the_gui_thread(
@@ -293,5 +293,5 @@ def test_closing_the_window_saves_the_history_off_the_gui_thread(
     with qtbot.waitSignal(win.closed, timeout=10000):
         win.close()  # first refused: the last writes go in a worker thread, then it closes
         assert win.isVisible()
-    assert not win.isVisible() and win.recorder.closed
+    assert not win.isVisible() and win.session.recorder.closed
     assert [r.id for r in store.runs()] == [handle.id]
