@@ -160,6 +160,10 @@ class HistoryPanel(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self._lay_out()
+        self._connect_signals()
+
+    def _lay_out(self) -> None:
         filters = QHBoxLayout()
         filters.addWidget(self.state_filter)
         filters.addWidget(self.since_check)
@@ -178,7 +182,6 @@ class HistoryPanel(QWidget):
         layout.addWidget(self.table, 1)
         layout.addLayout(buttons)
         layout.addWidget(self.location)
-        self._connect_signals()
 
     def _connect_signals(self) -> None:
         self.graph_filter.textChanged.connect(self._filter_debounce.throttle)
@@ -270,16 +273,17 @@ class HistoryPanel(QWidget):
             return
         # open(), not exec(): a nested modal loop inside qasync breaks running tasks.
         dialog = QFileDialog(self, f"Export run {run.id}", f"{run.graph}-{run.id}.trace.json")
-        dialog.setObjectName("export-run")
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dialog.setNameFilters([TRACE_FILTER, JSON_FILTER])
-        dialog.fileSelected.connect(functools.partial(self._on_export_file_selected, run.id))
+        dialog.fileSelected.connect(
+            functools.partial(self._on_export_dialog_file_selected, run.id, dialog)
+        )
         dialog.open()
 
-    def _on_export_file_selected(self, run_id: str, path: str) -> None:
-        dialog = self.findChild(QFileDialog, "export-run")
-        chosen = dialog.selectedNameFilter() if dialog is not None else TRACE_FILTER
-        self.export(run_id, Path(path), "trace" if chosen == TRACE_FILTER else "json")
+    def _on_export_dialog_file_selected(self, run_id: str, dialog: QFileDialog, path: str) -> None:
+        chosen = "trace" if dialog.selectedNameFilter() == TRACE_FILTER else "json"
+        self.export(run_id, Path(path), chosen)
 
     def export(self, run_id: str, path: Path, fmt: str) -> asyncio.Task[None]:
         """Write run `run_id` to `path` as "json" or "trace"; says so when done."""

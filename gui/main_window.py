@@ -1,16 +1,16 @@
 """The main window: it lays out the monitor's features and wires them together.
 
 Each feature does its own job: the `MonitorSession` starts, re-runs, cancels and records
-runs (no widgets); the `ControlsPanel` collects what to run; the `GraphPreview` builds
-the graph off the GUI thread; `DetailsTabs` show the selected run; `RerunFlow` and
-`HistoryRerun` ask before re-running. The window only passes signals between them, all in
+runs (no widgets); the `ControlsPanel` collects what to run and `GraphSetup` says when it
+can run, once the `GraphPreview` has built it off the GUI thread; the `RunsList` picks the
+run every view shows; `DetailsTabs` show it; `RerunFlow` and `HistoryRerun` ask before
+re-running. The window only passes signals between them, all in
 `_connect_signals`; views read runs through their `RunTracker`s and public `Run` methods.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Hashable
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal, Slot
@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 )
 from superqt.utils import QSignalDebouncer
 
-from graphdeck import Run, TaskGraph
+from graphdeck import Run
 from graphdeck._context import loop_running
 from graphdeck.loader import GraphDef
 from graphdeck.store import WRITE_INTERVAL_S, RunStore, StoredRunView, StoreError
@@ -42,10 +42,10 @@ from .controls import ControlsPanel
 from .details_tabs import DetailsTabs
 from .dialogs import YES, ask_yes_no
 from .document import GraphDocument
+from .graph_setup import GraphSetup
 from .graph_view import GraphView, Legend
 from .history import HistoryPanel
 from .history_rerun import HistoryRerun
-from .inputs_form import show_default
 from .preview import GraphPreview
 from .problems import describe_problem
 from .remembered import Remembered
@@ -85,7 +85,6 @@ class MainWindow(QMainWindow):
         # Invariant: `current` is the run selected in the runs list, the one every view shows.
         self.current: RunTracker | None = None
         self._rerun_allowed: bool | None = None  # as last set by `_set_rerun_allowed`
-        self._file_loading = False  # between the document's `loading` and its outcome
         self._history_refresh = QSignalDebouncer(parent=self)
         self._history_refresh.setTimeout(HISTORY_REFRESH_MS)
         self.setWindowTitle("graphdeck")
@@ -93,6 +92,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self._build_widgets()
         self._build_actions()
+        self.setup = GraphSetup(self.document, self.controls, self.preview, self.remembered, self)
         self._connect_signals()
         self._restore_layout()
         self.history.set_store(self.session.store, self.session.store_problem)
@@ -178,15 +178,11 @@ class MainWindow(QMainWindow):
         self.run_again_action.triggered.connect(self._on_run_again_action_triggered)
         self.quit_action.triggered.connect(self.close)
 
-        self.document.loading.connect(self._on_document_loading)
-        self.document.loaded.connect(self._on_document_loaded)
         self.document.failed.connect(self._on_document_failed)
-        self.controls.graph_changed.connect(self._on_controls_graph_changed)
-        self.controls.inputs_form.validity_changed.connect(self._on_inputs_form_validity_changed)
+        self.setup.ready_changed.connect(self._on_setup_ready_changed)
+        self.setup.preview_changed.connect(self._on_setup_preview_changed)
+        self.setup.note_changed.connect(self._on_setup_note_changed)
         self.controls.runs_list.tracker_selected.connect(self._on_runs_list_tracker_selected)
-        self.preview.building.connect(self._on_preview_building)
-        self.preview.built.connect(self._on_preview_built)
-        self.preview.failed.connect(self._on_preview_failed)
 
         controller = self.session.controller
         controller.runs_changed.connect(self._on_controller_runs_changed)
@@ -263,6 +259,7 @@ class MainWindow(QMainWindow):
         # open(), not exec(): a nested modal loop inside qasync breaks running tasks.
         start_in = str(self.remembered.last_dir())
         dialog = QFileDialog(self, "Open graph file", start_in, "Graph files (*.py)")
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
         dialog.fileSelected.connect(self.open_file)
         dialog.open()
@@ -272,90 +269,26 @@ class MainWindow(QMainWindow):
         self.open_file(action.data())
 
     @Slot(str)
-    def _on_document_loading(self, path: str) -> None:
-        self._file_loading = True
-        self.controls.show_loading(path)
-        self.preview.clear()
-        self._update_run_enabled()
-
-    @Slot()
-    def _on_document_loaded(self) -> None:
-        self._file_loading = False
-        self.controls.show_graphs(str(self.document.path), list(self.document.graphs))
-
-    @Slot(str)
-    def _on_document_failed(self, message: str) -> None:
-        self._file_loading = False
-        self.controls.show_load_failed(str(self.document.path), message)
-        self._request_preview()
+    def _on_document_failed(self, _message: str) -> None:
         self.statusBar().showMessage("could not load the graph file", 5000)
 
-    # -- graph, inputs and preview --------------------------------------------------------
-
     def selected_graph(self) -> GraphDef | None:
-        return self.document.graphs.get(self.controls.selected_graph_name())
-
-    @Slot()
-    def _on_controls_graph_changed(self) -> None:
-        graph = self.selected_graph()
-        if graph is None:
-            self.controls.set_graph_inputs((), {}, None)
-            return
-        texts = {name: show_default(value) for name, value in graph.defaults.items()}
-        texts.update(self.remembered.inputs(self.document.path, graph.name))
-        # The form says whether the new inputs are valid: that asks for the preview.
-        self.controls.set_graph_inputs(graph.inputs, texts, graph.max_concurrency)
+        return self.setup.selected_graph()
 
     @Slot(bool)
-    def _on_inputs_form_validity_changed(self, _valid: bool) -> None:
-        self._request_preview()
-
-    def _request_preview(self) -> None:
-        """Build the selected graphify for the form's inputs (in a thread); an agent, or
-        inputs that do not parse, have nothing to preview."""
-        graph, form = self.selected_graph(), self.controls.inputs_form
-        if graph is None or graph.kind != "graphify" or not form.valid:
-            self.preview.clear()
-            self.preview_note.hide()
-            if self.current is None:
-                self.graph_view.show_nodes({})
-        else:
-            key = _texts_key(form.texts())
-            self.preview.request(graph, form.values(), key, self.document.path)  # type: ignore[arg-type]
-        self._update_run_enabled()
-
-    def _update_run_enabled(self) -> None:
-        graph = self.selected_graph()
-        ready = (
-            graph is not None
-            and not self._file_loading
-            and self.controls.inputs_form.valid
-            and (graph.kind != "graphify" or self.preview.ready)
-        )
+    def _on_setup_ready_changed(self, ready: bool) -> None:
         self.controls.run_button.setEnabled(ready)
         self.run_action.setEnabled(ready)
 
-    @Slot(str)
-    def _on_preview_building(self, name: str) -> None:
-        self.preview_note.setText(f"building graph {name!r} …")
-        self.preview_note.show()
-        self._update_run_enabled()
-
     @Slot(object)
-    def _on_preview_built(self, graph: TaskGraph) -> None:
-        self.preview_note.hide()
-        self.controls.show_error("")
-        if self.current is None:
-            self.graph_view.show_nodes(graph._nodes)
-        self._update_run_enabled()
+    def _on_setup_preview_changed(self, nodes: dict) -> None:
+        if self.current is None:  # a run shown keeps the canvas
+            self.graph_view.show_nodes(nodes)
 
     @Slot(str)
-    def _on_preview_failed(self, message: str) -> None:
-        self.preview_note.hide()
-        self.controls.show_error(message)
-        if self.current is None:
-            self.graph_view.show_nodes({})  # not the graph of other inputs
-        self._update_run_enabled()
+    def _on_setup_note_changed(self, text: str) -> None:
+        self.preview_note.setText(text)
+        self.preview_note.setVisible(bool(text))
 
     # -- runs ---------------------------------------------------------------------------
 
@@ -369,7 +302,7 @@ class MainWindow(QMainWindow):
         try:
             inputs = form.values()
             # The preview's graph if it was built for exactly these inputs: not again here.
-            built = self.preview.take(graph, _texts_key(form.texts()))
+            built = self.preview.take(graph, self.setup.inputs_key())
             tracker = self.session.start(
                 graph,
                 inputs,
@@ -381,7 +314,7 @@ class MainWindow(QMainWindow):
             self.controls.show_error(describe_problem(exc, self.document.path))
             return None
         self.controls.show_error("")
-        self.remembered.remember_inputs(self.document.path, graph.name, form.texts())
+        self.setup.remember_inputs(graph)
         self.controls.runs_list.select(tracker)
         return tracker.run
 
@@ -598,8 +531,3 @@ class MainWindow(QMainWindow):
         else:  # first start: the graph gets most of the width
             docks = [self.findChild(QDockWidget, n) for n in ("dock-controls", "dock-details")]
             self.resizeDocks(docks, [300, 460], Qt.Orientation.Horizontal)
-
-
-def _texts_key(texts: dict[str, str]) -> Hashable:
-    """The form's inputs exactly as typed: what a preview was built for."""
-    return tuple(sorted(texts.items()))

@@ -19,9 +19,18 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from PySide6.QtCore import QSettings
 
+from graphdeck.cli import main
 from graphdeck.gui.event_loop import GraphdeckEventLoop
 from graphdeck.gui.main_window import MainWindow
-from guisupport import SESSION_POOL_PREFIX, leaked_threads, unfinished_tasks
+from graphdeck.store import RunStore
+from guisupport import (
+    EXAMPLES,
+    SESSION_POOL_PREFIX,
+    finish_first_run,
+    leaked_threads,
+    unfinished_tasks,
+    write_pipeline,
+)
 
 
 @pytest.fixture(scope="session")
@@ -89,3 +98,41 @@ def make_window(qtbot, gui_loop, settings):
 @pytest.fixture
 def window(make_window):
     return make_window()
+
+
+# -- the run history ---------------------------------------------------------------
+
+
+@pytest.fixture
+def store(tmp_path):
+    return RunStore(tmp_path / "history.sqlite3")
+
+
+@pytest.fixture
+def history_window(make_window, store):
+    return make_window(store=store)
+
+
+@pytest.fixture
+def tomorrow(make_window, store):
+    """Another window on the same history: the user comes back the next day."""
+    return lambda: make_window(store=store)
+
+
+@pytest.fixture
+def failed_then_fixed(qtbot, history_window, tomorrow, tmp_path):
+    """A run that failed (step c), its file fixed since, and a new window: (run id, window)."""
+    path = tmp_path / "pipeline.py"
+    write_pipeline(path, broken=2)
+    run_id = finish_first_run(qtbot, history_window, path)
+    write_pipeline(path)
+    return run_id, tomorrow()
+
+
+@pytest.fixture
+def agent_in_history(store):
+    """A nested-agents run recorded by `graphdeck run` before the window opens."""
+    example = EXAMPLES / "nested_agents.py"
+    assert main(["run", str(example), "--graph", "survey", "--store", str(store.path)]) == 0
+    (summary,) = store.runs()
+    return summary.id

@@ -11,6 +11,10 @@ import time
 from pathlib import Path
 
 import pytestqt.exceptions
+from PySide6.QtWidgets import QMessageBox
+
+from graphdeck import RunState
+from graphdeck.store import StoredRunView
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -118,3 +122,60 @@ def write_pipeline(path, broken: int = -1, add: int = 1) -> None:
     """a -> b -> c, a -> d, merge(c, d); the step given x == `broken` raises. Tools log
     their calls in the module's `calls` list."""
     path.write_text(textwrap.dedent(PIPELINE.format(broken=broken, add=add)))
+
+
+def finished_run(qtbot, target, inputs: dict | None = None, **options):
+    """Start `target` on the GUI test loop (see `gui_loop`) and wait until it has ended."""
+    from graphdeck import start
+
+    handle = start(target, inputs, **options)
+    qtbot.waitUntil(lambda: handle.done, timeout=10000)
+    return handle
+
+
+# -- the run history ---------------------------------------------------------------
+
+
+def showing_stored(win) -> bool:
+    return win.current is not None and isinstance(win.current.run, StoredRunView)
+
+
+def listed(win) -> list[tuple[str, str]]:
+    return [(r.graph, r.state) for r in win.history.model.runs]
+
+
+def run_pipeline(qtbot, win, tmp_path: Path):
+    """Load a fresh pipeline file into `win` and run it to the end (it succeeds)."""
+    path = tmp_path / "pipeline.py"
+    write_pipeline(path)
+    load(qtbot, win, path)
+    return run_and_wait(qtbot, win)
+
+
+def finish_first_run(qtbot, win, path) -> str:
+    load(qtbot, win, path)
+    win.controls.policy_combo.setCurrentText("continue")
+    handle = run_and_wait(qtbot, win)
+    assert handle.state is RunState.FAILED
+    assert win.session.recorder.flush()
+    win.history.refresh()
+    qtbot.waitUntil(lambda: listed(win) == [("pipeline", "failed")], timeout=5000)
+    return handle.id
+
+
+def ask_from_history(qtbot, win, run_id: str, action) -> QMessageBox:
+    """Open a stored run, trigger `action` on it, and return the question it asks."""
+    win.open_stored_run(run_id)
+    qtbot.waitUntil(lambda: showing_stored(win), timeout=5000)
+    action.trigger()
+    qtbot.waitUntil(lambda: win.findChild(QMessageBox, "confirm-rerun") is not None, timeout=5000)
+    qtbot.waitUntil(lambda: not win.document.busy, timeout=5000)
+    return win.findChild(QMessageBox, "confirm-rerun")
+
+
+def confirm_and_wait(qtbot, win, box: QMessageBox) -> None:
+    box.button(QMessageBox.StandardButton.Yes).click()
+    qtbot.waitUntil(
+        lambda: not isinstance(win.current.run, StoredRunView) and win.current.run.done,
+        timeout=10000,
+    )

@@ -1,75 +1,28 @@
-"""The history pane: past runs listed and filtered, opened read-only, run again and
-re-run failed from the history (stored outputs reused), and a damaged history file."""
+"""The history pane: past runs listed and filtered, opened read-only, exported and
+deleted; the history saved when the window closes; a damaged history file."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import sqlite3
-from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from graphdeck import NodeState, RunState
-from graphdeck.cli import main
 from graphdeck.gui.app import open_store
 from graphdeck.store import RunStore, StoredRunView
-from guisupport import load, run_and_wait, run_rows
+from guisupport import (
+    finish_first_run,
+    listed,
+    load,
+    run_and_wait,
+    run_pipeline,
+    run_rows,
+    showing_stored,
+)
 from guisupport import write_pipeline as write
-
-
-@pytest.fixture
-def store(tmp_path):
-    return RunStore(tmp_path / "history.sqlite3")
-
-
-@pytest.fixture
-def history_window(make_window, store):
-    return make_window(store=store)
-
-
-@pytest.fixture
-def tomorrow(make_window, store):
-    """Another window on the same history: the user comes back the next day."""
-    return lambda: make_window(store=store)
-
-
-@pytest.fixture
-def failed_then_fixed(qtbot, history_window, tomorrow, tmp_path):
-    """A run that failed (step c), its file fixed since, and a new window: (run id, window)."""
-    path = tmp_path / "pipeline.py"
-    write(path, broken=2)
-    run_id = finish_first_run(qtbot, history_window, path)
-    write(path)
-    return run_id, tomorrow()
-
-
-def showing_stored(win) -> bool:
-    return win.current is not None and isinstance(win.current.run, StoredRunView)
-
-
-def listed(win) -> list[tuple[str, str]]:
-    return [(r.graph, r.state) for r in win.history.model.runs]
-
-
-def run_pipeline(qtbot, win, tmp_path: Path):
-    """Load a fresh pipeline file into `win` and run it to the end (it succeeds)."""
-    path = tmp_path / "pipeline.py"
-    write(path)
-    load(qtbot, win, path)
-    return run_and_wait(qtbot, win)
-
-
-def finish_first_run(qtbot, win, path) -> str:
-    load(qtbot, win, path)
-    win.controls.policy_combo.setCurrentText("continue")
-    handle = run_and_wait(qtbot, win)
-    assert handle.state is RunState.FAILED
-    assert win.session.recorder.flush()
-    win.history.refresh()
-    qtbot.waitUntil(lambda: listed(win) == [("pipeline", "failed")], timeout=5000)
-    return handle.id
 
 
 def test_finished_runs_are_listed_and_filtered(qtbot, history_window, tmp_path) -> None:
@@ -128,46 +81,6 @@ def test_a_stored_run_opens_read_only_with_its_graph_timeline_and_results(
     assert "ValueError: step c cannot take 2" in text and "Traceback" in text
 
 
-def ask_from_history(qtbot, win, run_id: str, action) -> QMessageBox:
-    """Open a stored run, trigger `action` on it, and return the question it asks."""
-    win.open_stored_run(run_id)
-    qtbot.waitUntil(lambda: showing_stored(win), timeout=5000)
-    action.trigger()
-    qtbot.waitUntil(lambda: win.findChild(QMessageBox, "confirm-rerun") is not None, timeout=5000)
-    qtbot.waitUntil(lambda: not win.document.busy, timeout=5000)
-    return win.findChild(QMessageBox, "confirm-rerun")
-
-
-def confirm_and_wait(qtbot, win, box: QMessageBox) -> None:
-    box.button(QMessageBox.StandardButton.Yes).click()
-    qtbot.waitUntil(
-        lambda: not isinstance(win.current.run, StoredRunView) and win.current.run.done,
-        timeout=10000,
-    )
-
-
-def test_rerun_failed_from_history_reuses_stored_outputs(qtbot, failed_then_fixed) -> None:
-    run_id, win = failed_then_fixed
-    box = ask_from_history(qtbot, win, run_id, win.rerun_failed_action)
-    assert "2 node(s) run; 3 keep their stored outputs" in box.text()
-    assert win.graph_view.highlighted == {"step_2", "merge_0"}
-    calls = win.document.tools["step"].fn.__globals__["calls"]
-    calls.clear()
-    confirm_and_wait(qtbot, win, box)
-    again = win.current.run
-    assert again.state is RunState.SUCCEEDED and again.outputs == {"v": 5}
-    assert calls == ["c", "merge"]  # a, b and d kept their stored outputs
-
-
-def test_run_again_from_history_starts_a_fresh_run(qtbot, failed_then_fixed) -> None:
-    run_id, win = failed_then_fixed
-    box = ask_from_history(qtbot, win, run_id, win.run_again_action)
-    assert "every node runs" in box.text()
-    confirm_and_wait(qtbot, win, box)
-    assert win.current.run.state is RunState.SUCCEEDED
-    assert win.document.tools["step"].fn.__globals__["calls"].count("a") == 1
-
-
 @pytest.fixture(params=["damaged", "locked"])
 def unusable_history(request, tmp_path):
     """A history file the app cannot use, and the word its message must contain."""
@@ -196,15 +109,6 @@ def test_an_unusable_history_file_leaves_the_app_usable_and_says_why(
     write(path)
     load(qtbot, win, path)
     assert run_and_wait(qtbot, win).state is RunState.SUCCEEDED  # runs, unrecorded
-
-
-@pytest.fixture
-def agent_in_history(store):
-    """A nested-agents run recorded by `graphdeck run` before the window opens."""
-    example = Path(__file__).resolve().parents[2] / "examples" / "nested_agents.py"
-    assert main(["run", str(example), "--graph", "survey", "--store", str(store.path)]) == 0
-    (summary,) = store.runs()
-    return summary.id
 
 
 def test_a_stored_agent_run_opens_with_its_child_runs_under_it(
@@ -246,16 +150,6 @@ def test_a_window_closed_after_its_loop_ended_still_saves_its_history(
         asyncio.events._set_running_loop(gui_loop)
     assert win.session.recorder.closed
     assert RunStore(store.path).load(run_id).summary.state == "succeeded"
-
-
-def test_an_agent_with_a_tuple_default_runs_again_from_history(
-    qtbot, agent_in_history, make_window, store
-) -> None:
-    win = make_window(store=store)
-    box = ask_from_history(qtbot, win, agent_in_history, win.run_again_action)
-    confirm_and_wait(qtbot, win, box)
-    assert win.current.run.state is RunState.SUCCEEDED
-    assert win.current.run.inputs["topics"] == ("graphs", "agents", "queues")
 
 
 def test_a_listed_run_exports_as_trace_or_json_and_deletes(qtbot, history_window, tmp_path) -> None:
