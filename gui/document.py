@@ -59,6 +59,14 @@ class GraphDocument(QObject):
         self._task = asyncio.get_running_loop().create_task(self._load(self.path))
         return self._task
 
+    def close(self) -> None:
+        """Stop loading and watching: the window is closing, nobody would see the result."""
+        self._reload_debounce.cancel()
+        if self._watcher.files():
+            self._watcher.removePaths(self._watcher.files())
+        if self._task is not None:
+            self._task.cancel()
+
     def reload(self) -> asyncio.Task[None] | None:
         return self.open(self.path) if self.path is not None else None
 

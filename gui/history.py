@@ -47,6 +47,7 @@ from superqt.utils import QSignalDebouncer
 from graphdeck.store import RunStore, RunSummary, StoreError, export_run
 
 from .dialogs import YES, ask_yes_no
+from .tasks import OwnedTasks
 from .theme import run_colour
 
 Index = QModelIndex | QPersistentModelIndex
@@ -120,7 +121,6 @@ class HistoryPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.store: RunStore | None = None
-        self._query: asyncio.Task[None] | None = None
         self._generation = 0
         self.graph_filter = QLineEdit()
         self.graph_filter.setObjectName("history-graph")
@@ -140,7 +140,7 @@ class HistoryPanel(QWidget):
         self.delete_button = QPushButton("Delete")
         for button in (self.open_button, self.export_button, self.delete_button):
             button.setEnabled(False)
-        self._jobs: set[asyncio.Task[None]] = set()  # exports and deletions under way
+        self._jobs = OwnedTasks()  # queries, exports and deletions under way
         self._filter_debounce = QSignalDebouncer(parent=self)
         self._filter_debounce.setTimeout(FILTER_DEBOUNCE_MS)
         self.problem = QLabel("")
@@ -205,6 +205,12 @@ class HistoryPanel(QWidget):
         # Not at once: the window is usually built before the event loop runs.
         QTimer.singleShot(0, self.refresh)
 
+    def stop(self) -> None:
+        """Drop the query and the exports or deletions under way: the window is closing,
+        nobody would see their outcome (a thread already writing finishes its write)."""
+        self._filter_debounce.cancel()
+        self._jobs.cancel_all()
+
     def filters(self) -> dict[str, Any]:
         state = self.state_filter.currentText()
         since = None
@@ -223,12 +229,11 @@ class HistoryPanel(QWidget):
             self.model.set_runs([])
             return None
         try:
-            loop = asyncio.get_running_loop()
+            asyncio.get_running_loop()
         except RuntimeError:  # no loop (the app is closing): the next refresh will do
             return None
         self._generation += 1
-        self._query = loop.create_task(self._load(self.store, self._generation, self.filters()))
-        return self._query
+        return self._jobs.start(self._load(self.store, self._generation, self.filters()))
 
     async def _load(self, store: RunStore, generation: int, filters: dict[str, Any]) -> None:
         try:
@@ -287,7 +292,7 @@ class HistoryPanel(QWidget):
 
     def export(self, run_id: str, path: Path, fmt: str) -> asyncio.Task[None]:
         """Write run `run_id` to `path` as "json" or "trace"; says so when done."""
-        return self._job(self._export(run_id, path, fmt))
+        return self._jobs.start(self._export(run_id, path, fmt))
 
     async def _export(self, run_id: str, path: Path, fmt: str) -> None:
         assert self.store is not None
@@ -313,7 +318,7 @@ class HistoryPanel(QWidget):
 
     def _on_delete_question_finished(self, run_id: str, answer: int) -> None:
         if answer == YES:
-            self._job(self._delete(run_id))
+            self._jobs.start(self._delete(run_id))
 
     async def _delete(self, run_id: str) -> None:
         assert self.store is not None
@@ -323,12 +328,6 @@ class HistoryPanel(QWidget):
             self.location.setText(f"not deleted: {exc}")
             return
         self.refresh()
-
-    def _job(self, coro: Any) -> asyncio.Task[None]:
-        task = asyncio.get_event_loop().create_task(coro)
-        self._jobs.add(task)
-        task.add_done_callback(self._jobs.discard)
-        return task
 
     @Slot()
     def _on_open_button_clicked(self) -> None:

@@ -28,6 +28,7 @@ from .document import GraphDocument
 from .problems import describe_problem
 from .run_options import RunOptions
 from .session import MonitorSession
+from .tasks import OwnedTasks
 
 
 @dataclass(frozen=True)
@@ -60,11 +61,16 @@ class HistoryRerun(QObject):
         self._document = document
         self._open_file = open_file
         self._parent = parent
+        self._asking = OwnedTasks()
 
     def ask(self, view: StoredRunView, failed_only: bool) -> asyncio.Task[QMessageBox | None]:
         """Prepare the new run of `view`, then ask (the task's result: the question, or
         None when it cannot start and `problem` said why)."""
-        return asyncio.get_event_loop().create_task(self._ask(view, failed_only))
+        return self._asking.start(self._ask(view, failed_only))
+
+    def cancel(self) -> None:
+        """Stop preparing any run: the window is closing."""
+        self._asking.cancel_all()
 
     async def _ask(self, view: StoredRunView, failed_only: bool) -> QMessageBox | None:
         definition = await self._definition(view)

@@ -52,6 +52,7 @@ from .remembered import Remembered
 from .rerun_flow import RerunFlow
 from .runs_list import RunsListModel, progress_text
 from .session import MonitorSession
+from .tasks import OwnedTasks
 from .theme import icon_path
 from .tracker import RunTracker
 
@@ -85,6 +86,7 @@ class MainWindow(QMainWindow):
         # Invariant: `current` is the run selected in the runs list, the one every view shows.
         self.current: RunTracker | None = None
         self._rerun_allowed: bool | None = None  # as last set by `_set_rerun_allowed`
+        self._tasks = OwnedTasks()  # opening stored runs, starting a file's run
         self._history_refresh = QSignalDebouncer(parent=self)
         self._history_refresh.setTimeout(HISTORY_REFRESH_MS)
         self.setWindowTitle("graphdeck")
@@ -221,7 +223,7 @@ class MainWindow(QMainWindow):
         load = self.document.open(path)
         if not (graph or run):
             return load
-        return asyncio.get_running_loop().create_task(self._select_and_run(load, graph, run))
+        return self._tasks.start(self._select_and_run(load, graph, run))
 
     async def _select_and_run(self, load: asyncio.Task[None], graph: str | None, run: bool) -> None:
         await load
@@ -394,7 +396,7 @@ class MainWindow(QMainWindow):
 
     def open_stored_run(self, run_id: str) -> asyncio.Task[RunTracker | None]:
         """Load a past run from the history (in a thread) and show it read-only."""
-        return asyncio.get_event_loop().create_task(self._open_stored(run_id))
+        return self._tasks.start(self._open_stored(run_id))
 
     async def _open_stored(self, run_id: str) -> RunTracker | None:
         if self.session.find(run_id) is None:
@@ -496,8 +498,13 @@ class MainWindow(QMainWindow):
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("window-state", self.saveState())
         self.settings.sync()
+        # Work still going would report to a window that is gone.
         self._history_refresh.cancel()
-        self.preview.clear()  # a build still going reports to no one
+        self._tasks.cancel_all()
+        self.history_rerun.cancel()
+        self.history.stop()
+        self.document.close()
+        self.preview.clear()
         self.session.close_now()
         event.accept()
         self.closed.emit()

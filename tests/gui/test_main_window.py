@@ -407,3 +407,26 @@ def test_timeline_shows_attempts_retries_apart_in_slot_lanes(qtbot, window, tmp_
     )
     assert chosen == last[0] and window.details.inspector.node is handle.nodes[last[0]]
     assert "ran on this process" in window.details.timeline.selection.text()
+
+
+def test_closing_while_a_file_still_loads_drops_the_load(qtbot, window, tmp_path) -> None:
+    path = tmp_path / "slow_import.py"
+    path.write_text(
+        textwrap.dedent(
+            """
+            import threading
+            from graphdeck import graph_fn
+
+            threading.Event().wait(0.5)  # importing takes a while
+
+            @graph_fn(name="late")
+            async def late(*, context):
+                return {}
+            """
+        )
+    )
+    load = window.open_file(path)
+    with qtbot.waitSignal(window.closed, timeout=5000):
+        window.close()
+    qtbot.waitUntil(load.done, timeout=5000)
+    assert load.cancelled()  # its result would have gone to a window that is gone
