@@ -140,7 +140,9 @@ def gui_runs(repeat: int, history: Path | None, tab: str) -> dict[str, float]:
                 best = sample
         return best
 
-    with loop:
+    from graphdeck.gui.gui_thread_gc import collect_on_gui_thread
+
+    with loop, collect_on_gui_thread():  # as the app runs
         figures.update(loop.run_until_complete(measure()))
     figures["rss_with_run_mb"] = rss_mb()
     # The timeline with 20,000 bars (the last run's 10,001 attempts, twice over).

@@ -3,6 +3,7 @@
 pytest-qt has no asyncio support (DESIGN.md §5): the loop is created `already_running`,
 coroutines are scheduled with ensure_future and awaited with `qtbot.waitUntil`. The loop is
 marked running only during a GUI test, so the core tests keep their own fresh loops.
+Cyclic garbage is collected on the GUI thread only during a GUI test, as in the app.
 
 A GUI test fails when it leaves work behind: loop exceptions nobody handled, tasks still
 pending and threads it started still alive once a short grace has passed (see
@@ -21,6 +22,7 @@ from PySide6.QtCore import QSettings
 
 from graphdeck.cli import main
 from graphdeck.gui.event_loop import GraphdeckEventLoop
+from graphdeck.gui.gui_thread_gc import collect_on_gui_thread
 from graphdeck.gui.main_window import MainWindow
 from graphdeck.store import RunStore
 from guisupport import (
@@ -52,9 +54,10 @@ def gui_loop(qloop, qtbot):
     asyncio.events._set_running_loop(qloop)
     asyncio.set_event_loop(qloop)
     try:
-        yield qloop
-        leftover_tasks = unfinished_tasks(qloop, qtbot)
-        leftover_threads = leaked_threads(threads_before)
+        with collect_on_gui_thread():  # as in the app (see graphdeck.gui.gui_thread_gc)
+            yield qloop
+            leftover_tasks = unfinished_tasks(qloop, qtbot)
+            leftover_threads = leaked_threads(threads_before)
     finally:
         asyncio.events._set_running_loop(None)
         asyncio.set_event_loop(None)
