@@ -94,24 +94,26 @@ def gui_runs(repeat: int, history: Path | None, tab: str) -> dict[str, float]:
 
     window = MainWindow(settings, store=RunStore(history) if history else None)
     window.resize(1400, 860)
-    titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
+    titles = [window.details.tabText(i) for i in range(window.details.count())]
     if tab not in titles:
         raise SystemExit(f"--tab must be one of {', '.join(titles)}")
-    window.tabs.setCurrentIndex(titles.index(tab))
+    window.details.setCurrentIndex(titles.index(tab))
     window.show()
     figures: dict[str, float] = {"rss_before_mb": rss_mb()}
 
     async def measure() -> dict[str, float]:
         await window.open_file(EXAMPLE)
-        window.inputs_form.fields["n"].setText(str(N))
-        window.cap_spin.setValue(CAP)
+        window.controls.inputs_form.fields["n"].setText(str(N))
+        window.controls.cap_spin.setValue(CAP)
+        await window.preview.wait()  # built in a thread: not while the run is measured
         best: dict[str, float] = {}
         for _ in range(repeat):
             refreshes: list[float] = []
-            stamp = refreshes.append
-            window.controller.run_updated.connect(
-                lambda _t, stamp=stamp: stamp(time.perf_counter())
-            )
+
+            def on_refresh(_tracker: object, stamp=refreshes.append) -> None:
+                stamp(time.perf_counter())
+
+            window.session.controller.run_updated.connect(on_refresh)
             lags: list[float] = []
             handle = window.start_run()
             assert handle is not None
@@ -120,8 +122,7 @@ def gui_runs(repeat: int, history: Path | None, tab: str) -> dict[str, float]:
                 await asyncio.sleep(0.005)
                 lags.append(time.perf_counter() - before - 0.005)
             await asyncio.sleep(0.2)  # let the last refresh land
-            window.controller.run_updated.disconnect()
-            window.controller.run_updated.connect(window._on_controller_run_updated)
+            window.session.controller.run_updated.disconnect(on_refresh)
             wall = handle.finished_at - handle.started_at
             during = [t for t in refreshes if t <= refreshes[0] + wall] or refreshes
             gaps = [b - a for a, b in itertools.pairwise(during)] or [wall]
@@ -139,17 +140,19 @@ def gui_runs(repeat: int, history: Path | None, tab: str) -> dict[str, float]:
                 best = sample
         return best
 
-    with loop:
+    from graphdeck.gui.gui_thread_gc import collect_on_gui_thread
+
+    with loop, collect_on_gui_thread():  # as the app runs
         figures.update(loop.run_until_complete(measure()))
     figures["rss_with_run_mb"] = rss_mb()
     # The timeline with 20,000 bars (the last run's 10,001 attempts, twice over).
     tracker = window.current
     assert tracker is not None
     tracker.bars = [list(bar) for bar in tracker.bars] * 2
-    window.tabs.setCurrentWidget(window.timeline)
+    window.details.setCurrentWidget(window.details.timeline)
     began = time.perf_counter()
     for _ in range(10):
-        window.timeline.show_tracker(tracker)
+        window.details.timeline.show_tracker(tracker)
         app.processEvents()
     figures["timeline_bars"] = len(tracker.bars)
     figures["timeline_ms"] = (time.perf_counter() - began) / 10 * 1e3

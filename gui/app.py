@@ -20,6 +20,7 @@ from graphdeck.runner import close_loop
 from graphdeck.store import KEEP_RUNS, RunStore, StoreError
 
 from .event_loop import GraphdeckEventLoop
+from .gui_thread_gc import collect_on_gui_thread
 from .main_window import MainWindow
 from .theme import stylesheet
 
@@ -73,7 +74,7 @@ def main(argv: Sequence[str] = ()) -> int:
     poll.timeout.connect(lambda: None)
 
     def on_interrupt(*_: object) -> None:
-        live = len(window.controller.live())
+        live = len(window.session.controller.live())
         print(f"graphdeck: closing, cancelling {live} run(s)", file=sys.stderr, flush=True)
         QTimer.singleShot(0, window.shutdown)
 
@@ -81,7 +82,8 @@ def main(argv: Sequence[str] = ()) -> int:
     try:
         if args.file:
             loop.call_soon(window.open_file, args.file, args.graph, args.run)
-        loop.run_until_complete(closed.wait())
+        with collect_on_gui_thread():  # worker threads never finalize Qt objects
+            loop.run_until_complete(closed.wait())
     finally:
         signal.signal(signal.SIGINT, previous)
         poll.stop()

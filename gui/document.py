@@ -4,40 +4,17 @@ the window), watched for changes, and its problems turned into one readable line
 from __future__ import annotations
 
 import asyncio
-import threading
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
 
-from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
+from PySide6.QtCore import QFileSystemWatcher, QObject, Signal, Slot
+from superqt.utils import QSignalDebouncer
 
 from graphdeck import GraphLoadError, Tool
 from graphdeck.loader import GraphDef, load_graph_file
 
+from .daemon_thread import in_daemon_thread
+
 RELOAD_DEBOUNCE_MS = 250
-T = TypeVar("T")
-
-
-def _in_daemon_thread(fn: Callable[..., T], *args: object) -> asyncio.Future[T]:
-    """Run `fn` in a daemon thread: a graph module that hangs while importing keeps the
-    window responsive and can never stop the app from exiting."""
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[T] = loop.create_future()
-
-    def settle(setter: Callable[[Any], None], value: Any) -> None:
-        if not future.done():  # the awaiting task may have been cancelled meanwhile
-            setter(value)
-
-    def work() -> None:
-        try:
-            value = fn(*args)
-        except BaseException as exc:  # handed to the awaiting coroutine
-            loop.call_soon_threadsafe(settle, future.set_exception, exc)
-        else:
-            loop.call_soon_threadsafe(settle, future.set_result, value)
-
-    threading.Thread(target=work, name="graphdeck-load", daemon=True).start()
-    return future
 
 
 class GraphDocument(QObject):
@@ -56,11 +33,14 @@ class GraphDocument(QObject):
         self.error: str | None = None
         self._task: asyncio.Task[None] | None = None
         self._watcher = QFileSystemWatcher(self)
+        #: editors write a file in bursts (truncate, write, rename): reload once after them
+        self._reload_debounce = QSignalDebouncer(parent=self)
+        self._reload_debounce.setTimeout(RELOAD_DEBOUNCE_MS)
+        self._connect_signals()
+
+    def _connect_signals(self) -> None:
         self._watcher.fileChanged.connect(self._on_watcher_file_changed)
-        self._debounce = QTimer(self)
-        self._debounce.setSingleShot(True)
-        self._debounce.setInterval(RELOAD_DEBOUNCE_MS)
-        self._debounce.timeout.connect(self.reload)
+        self._reload_debounce.triggered.connect(self.reload)
 
     @property
     def busy(self) -> bool:
@@ -79,12 +59,20 @@ class GraphDocument(QObject):
         self._task = asyncio.get_running_loop().create_task(self._load(self.path))
         return self._task
 
+    def close(self) -> None:
+        """Stop loading and watching: the window is closing, nobody would see the result."""
+        self._reload_debounce.cancel()
+        if self._watcher.files():
+            self._watcher.removePaths(self._watcher.files())
+        if self._task is not None:
+            self._task.cancel()
+
     def reload(self) -> asyncio.Task[None] | None:
         return self.open(self.path) if self.path is not None else None
 
     async def _load(self, path: Path) -> None:
         try:
-            loaded = await _in_daemon_thread(load_graph_file, path)
+            loaded = await in_daemon_thread(load_graph_file, path, name="graphdeck-load")
         except GraphLoadError as exc:
             self.graphs, self.error = {}, str(exc)
             self.failed.emit(self.error)
@@ -97,8 +85,9 @@ class GraphDocument(QObject):
         self.tools = {t.name: t for t in vars(loaded.module).values() if isinstance(t, Tool)}
         self.loaded.emit()
 
+    @Slot(str)
     def _on_watcher_file_changed(self, path: str) -> None:
         # Editors often replace the file: watch the new one, and merge bursts of saves.
         if Path(path).exists() and path not in self._watcher.files():
             self._watcher.addPath(path)
-        self._debounce.start()
+        self._reload_debounce.throttle()

@@ -11,8 +11,16 @@ from __future__ import annotations
 from collections import Counter
 from operator import attrgetter
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen, QWheelEvent
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal, Slot
+from PySide6.QtGui import (
+    QAction,
+    QBrush,
+    QColor,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsPathItem,
@@ -175,6 +183,9 @@ class GraphView(QGraphicsView):
         self.rerun_allowed = False  # the main window enables it once the run has ended
         self._laid_out = -1
         self._fitted = False
+        self._connect_signals()
+
+    def _connect_signals(self) -> None:
         self.scene().selectionChanged.connect(self._on_scene_selection_changed)
 
     # -- content ------------------------------------------------------------------------
@@ -220,12 +231,21 @@ class GraphView(QGraphicsView):
         menu = QMenu(self)
         cancel = menu.addAction("Cancel node")
         cancel.setEnabled(not node.state.is_terminal)
-        cancel.triggered.connect(lambda: self.cancel_node_requested.emit(node_id))
+        cancel.setData((node_id, None))
         for label, mode in (("Re-run node", "node"), ("Re-run from here", "downstream")):
             action = menu.addAction(label)
             action.setEnabled(self.rerun_allowed)
-            action.triggered.connect(lambda _=False, m=mode: self.rerun_requested.emit(node_id, m))
+            action.setData((node_id, mode))  # (node, re-run mode or None: cancel it)
+        menu.triggered.connect(self._on_node_menu_triggered)
         menu.popup(screen_pos)
+
+    @Slot(QAction)
+    def _on_node_menu_triggered(self, action: QAction) -> None:
+        node_id, mode = action.data()
+        if mode is None:
+            self.cancel_node_requested.emit(node_id)
+        else:
+            self.rerun_requested.emit(node_id, mode)
 
     def highlight(self, node_ids: set[str]) -> None:
         """Mark the drawn items holding these nodes (e.g. the ones about to re-run)."""
@@ -351,6 +371,7 @@ class GraphView(QGraphicsView):
         self.scale(factor, factor)
         self._fitted = True  # the user chose a zoom: keep it
 
+    @Slot()
     def _on_scene_selection_changed(self) -> None:
         for item in self.scene().selectedItems():
             if isinstance(item, NodeItem | GroupItem):

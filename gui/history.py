@@ -8,6 +8,7 @@ dropped. Opening a run loads it in a thread too and hands it to the window read-
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from PySide6.QtCore import (
     QTime,
     QTimer,
     Signal,
+    Slot,
 )
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
@@ -40,9 +42,12 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from superqt.utils import QSignalDebouncer
 
 from graphdeck.store import RunStore, RunSummary, StoreError, export_run
 
+from .dialogs import YES, ask_yes_no
+from .tasks import OwnedTasks
 from .theme import run_colour
 
 Index = QModelIndex | QPersistentModelIndex
@@ -52,6 +57,8 @@ LIST_LIMIT = 500
 UNFINISHED = ("pending", "running")
 TRACE_FILTER = "Chrome trace, opens in Perfetto (*.trace.json)"
 JSON_FILTER = "Run as JSON (*.json)"
+#: typing a graph name asks for a query per key: query once the typing pauses this long
+FILTER_DEBOUNCE_MS = 150
 
 
 class HistoryModel(QAbstractTableModel):
@@ -114,7 +121,6 @@ class HistoryPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.store: RunStore | None = None
-        self._query: asyncio.Task[None] | None = None
         self._generation = 0
         self.graph_filter = QLineEdit()
         self.graph_filter.setObjectName("history-graph")
@@ -134,7 +140,9 @@ class HistoryPanel(QWidget):
         self.delete_button = QPushButton("Delete")
         for button in (self.open_button, self.export_button, self.delete_button):
             button.setEnabled(False)
-        self._jobs: set[asyncio.Task[None]] = set()  # exports and deletions under way
+        self._jobs = OwnedTasks()  # queries, exports and deletions under way
+        self._filter_debounce = QSignalDebouncer(parent=self)
+        self._filter_debounce.setTimeout(FILTER_DEBOUNCE_MS)
         self.problem = QLabel("")
         self.problem.setObjectName("history-problem")
         self.problem.setWordWrap(True)
@@ -159,6 +167,10 @@ class HistoryPanel(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self._lay_out()
+        self._connect_signals()
+
+    def _lay_out(self) -> None:
         filters = QHBoxLayout()
         filters.addWidget(self.state_filter)
         filters.addWidget(self.since_check)
@@ -178,17 +190,17 @@ class HistoryPanel(QWidget):
         layout.addWidget(self.table, 1)
         layout.addLayout(buttons)
         layout.addWidget(self.location)
-        self._connect_signals()
 
     def _connect_signals(self) -> None:
-        self.graph_filter.textChanged.connect(self.refresh)
+        self.graph_filter.textChanged.connect(self._filter_debounce.throttle)
+        self._filter_debounce.triggered.connect(self.refresh)
         self.state_filter.currentIndexChanged.connect(self.refresh)
         self.since_check.toggled.connect(self.since_date.setEnabled)
         self.since_check.toggled.connect(self.refresh)
         self.since_date.dateChanged.connect(self.refresh)
         self.refresh_button.clicked.connect(self.refresh)
         self.open_button.clicked.connect(self._on_open_button_clicked)
-        self.table.doubleClicked.connect(lambda index: self._open_row(index.row()))
+        self.table.doubleClicked.connect(self._on_table_double_clicked)
         self.table.selectionModel().selectionChanged.connect(self._on_selection_changed)
         self.export_button.clicked.connect(self._on_export_button_clicked)
         self.delete_button.clicked.connect(self.ask_delete)
@@ -205,6 +217,12 @@ class HistoryPanel(QWidget):
         """Show what the history writer could not record (None: all is being written)."""
         self.recorder_problem.setText(problem or "")
         self.recorder_problem.setVisible(bool(problem))
+
+    def stop(self) -> None:
+        """Drop the query and the exports or deletions under way: the window is closing,
+        nobody would see their outcome (a thread already writing finishes its write)."""
+        self._filter_debounce.cancel()
+        self._jobs.cancel_all()
 
     def filters(self) -> dict[str, Any]:
         state = self.state_filter.currentText()
@@ -224,12 +242,11 @@ class HistoryPanel(QWidget):
             self.model.set_runs([])
             return None
         try:
-            loop = asyncio.get_running_loop()
+            asyncio.get_running_loop()
         except RuntimeError:  # no loop (the app is closing): the next refresh will do
             return None
         self._generation += 1
-        self._query = loop.create_task(self._load(self.store, self._generation, self.filters()))
-        return self._query
+        return self._jobs.start(self._load(self.store, self._generation, self.filters()))
 
     async def _load(self, store: RunStore, generation: int, filters: dict[str, Any]) -> None:
         try:
@@ -257,6 +274,7 @@ class HistoryPanel(QWidget):
         row = self.selected_row()
         return self.model.runs[row] if row is not None and row < len(self.model.runs) else None
 
+    @Slot()
     def _on_selection_changed(self) -> None:
         run = self.selected_run()
         for button in (self.open_button, self.export_button):
@@ -266,26 +284,28 @@ class HistoryPanel(QWidget):
 
     # -- export and delete: the file work happens in worker threads --------------------
 
+    @Slot()
     def _on_export_button_clicked(self) -> None:
         run = self.selected_run()
         if run is None:
             return
         # open(), not exec(): a nested modal loop inside qasync breaks running tasks.
         dialog = QFileDialog(self, f"Export run {run.id}", f"{run.graph}-{run.id}.trace.json")
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dialog.setNameFilters([TRACE_FILTER, JSON_FILTER])
         dialog.fileSelected.connect(
-            lambda path: self.export(
-                run.id,
-                Path(path),
-                "trace" if dialog.selectedNameFilter() == TRACE_FILTER else "json",
-            )
+            functools.partial(self._on_export_dialog_file_selected, run.id, dialog)
         )
         dialog.open()
 
+    def _on_export_dialog_file_selected(self, run_id: str, dialog: QFileDialog, path: str) -> None:
+        chosen = "trace" if dialog.selectedNameFilter() == TRACE_FILTER else "json"
+        self.export(run_id, Path(path), chosen)
+
     def export(self, run_id: str, path: Path, fmt: str) -> asyncio.Task[None]:
         """Write run `run_id` to `path` as "json" or "trace"; says so when done."""
-        return self._job(self._export(run_id, path, fmt))
+        return self._jobs.start(self._export(run_id, path, fmt))
 
     async def _export(self, run_id: str, path: Path, fmt: str) -> None:
         assert self.store is not None
@@ -301,21 +321,18 @@ class HistoryPanel(QWidget):
         run = self.selected_run()
         if run is None or self.store is None:
             return None
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
+        box = ask_yes_no(
+            self,
+            "confirm-delete",
             "Delete run",
             f"Delete run {run.id} of {run.graph} (and its child runs) from the history?",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            self,
         )
-        box.setObjectName("confirm-delete")
-        box.finished.connect(
-            lambda answer: (
-                answer == QMessageBox.StandardButton.Yes and self._job(self._delete(run.id))
-            )
-        )
-        box.open()
+        box.finished.connect(functools.partial(self._on_delete_question_finished, run.id))
         return box
+
+    def _on_delete_question_finished(self, run_id: str, answer: int) -> None:
+        if answer == YES:
+            self._jobs.start(self._delete(run_id))
 
     async def _delete(self, run_id: str) -> None:
         assert self.store is not None
@@ -326,16 +343,15 @@ class HistoryPanel(QWidget):
             return
         self.refresh()
 
-    def _job(self, coro: Any) -> asyncio.Task[None]:
-        task = asyncio.get_event_loop().create_task(coro)
-        self._jobs.add(task)
-        task.add_done_callback(self._jobs.discard)
-        return task
-
+    @Slot()
     def _on_open_button_clicked(self) -> None:
         row = self.selected_row()
         if row is not None:
             self._open_row(row)
+
+    @Slot(QModelIndex)
+    def _on_table_double_clicked(self, index: QModelIndex) -> None:
+        self._open_row(index.row())
 
     def _open_row(self, row: int) -> None:
         if 0 <= row < len(self.model.runs):

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import time
 import traceback
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
@@ -43,10 +44,8 @@ class Inspector(QWidget):
         self.text.setObjectName("inspector-text")
         self.cancel_button = QPushButton("Cancel node")
         self.cancel_button.setEnabled(False)
-        self.cancel_button.clicked.connect(self._on_cancel_button_clicked)
         self.edit_button = QPushButton("Edit inputs and re-run…")
         self.edit_button.setEnabled(False)
-        self.edit_button.clicked.connect(self._on_edit_button_clicked)
         self.rerun_allowed = False
         buttons = QHBoxLayout()
         buttons.addWidget(self.cancel_button)
@@ -55,7 +54,12 @@ class Inspector(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
         layout.addWidget(self.text, 1)
+        self._connect_signals()
         self.show_node(None)
+
+    def _connect_signals(self) -> None:
+        self.cancel_button.clicked.connect(self._on_cancel_button_clicked)
+        self.edit_button.clicked.connect(self._on_edit_button_clicked)
 
     def show_node(self, node: Node | None) -> None:
         self.node = node
@@ -108,6 +112,7 @@ class Inspector(QWidget):
             ]
         self.text.setHtml("".join(parts))
 
+    @Slot()
     def _on_edit_button_clicked(self) -> None:
         node = self.node
         if node is None:
@@ -118,7 +123,7 @@ class Inspector(QWidget):
         dialog.setLabelText("The node's inputs (JSON or a Python literal dict):")
         dialog.setOption(QInputDialog.InputDialogOption.UsePlainTextEditForTextInput)
         dialog.setTextValue(show_value(node.inputs, limit=1_000_000))
-        dialog.textValueSelected.connect(lambda text: self._on_inputs_edited(node.id, text))
+        dialog.textValueSelected.connect(functools.partial(self._on_inputs_edited, node.id))
         dialog.open()  # not exec(): a nested loop inside qasync breaks running tasks
 
     def _on_inputs_edited(self, node_id: str, text: str) -> None:
@@ -132,6 +137,7 @@ class Inspector(QWidget):
             return
         self.rerun_with_inputs_requested.emit(node_id, values)
 
+    @Slot()
     def _on_cancel_button_clicked(self) -> None:
         if self.node is not None:
             self.cancel_node_requested.emit(self.node.id)

@@ -28,6 +28,8 @@ from graphdeck.events import (
     RunWarning,
 )
 
+from .run_options import RunOptions
+
 REFRESH_HZ = 30
 RUNNING, RETRYING = NodeState.RUNNING, NodeState.RETRYING
 
@@ -38,7 +40,7 @@ class RunTracker:
     def __init__(self, run: Run, depth: int = 0) -> None:
         self.run = run
         self.target: object = None  # the graph definition it ran ("Run again")
-        self.options: dict = {}  # the start() options it ran with
+        self.options = RunOptions()  # the start() options it ran with
         self.depth = depth  # 0 for a top-level run, 1 for its child runs, …
         self.index = 0
         self.counts: Counter[NodeState] = Counter()

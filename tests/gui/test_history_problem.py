@@ -41,5 +41,5 @@ def test_a_run_the_history_cannot_record_is_said_until_it_is_written(
         blocker.close()
     qtbot.waitUntil(lambda: not shown.isVisible(), timeout=10000)  # written after all
     assert win.statusBar().currentMessage() == ""
-    assert win.recorder.flush()
+    assert win.session.recorder.flush()
     assert [r.graph for r in store.runs()] == ["pipeline"]

@@ -11,15 +11,15 @@ from PySide6.QtWidgets import QDockWidget, QMessageBox
 
 from graphdeck import NodeState, RunState
 from graphdeck.gui.graph_view import GroupItem, NodeItem
-from guisupport import EXAMPLES, load, run_and_wait, set_inputs
+from guisupport import EXAMPLES, load, run_and_wait, run_rows, set_inputs
 
 
 def test_load_example_run_and_read_results(qtbot, window) -> None:
     load(qtbot, window, EXAMPLES / "map_reduce.py")
-    assert [window.graph_combo.itemText(i) for i in range(window.graph_combo.count())] == [
-        "map_reduce"
-    ]
-    assert window.inputs_form.fields["vals"].text() == "[1, 2, 3, 4, 5, 6, 7]"  # default
+    assert [
+        window.controls.graph_combo.itemText(i) for i in range(window.controls.graph_combo.count())
+    ] == ["map_reduce"]
+    assert window.controls.inputs_form.fields["vals"].text() == "[1, 2, 3, 4, 5, 6, 7]"  # default
     # Before running, the static graph is previewed.
     assert len(window.graph_view.nodes) == 8
     set_inputs(window, vals="[1, 2, 3]")
@@ -27,26 +27,26 @@ def test_load_example_run_and_read_results(qtbot, window) -> None:
     assert handle.state is RunState.SUCCEEDED
     assert window.current.counts[NodeState.SUCCEEDED] == 4
     assert {n.state for n in handle.nodes.values()} == {NodeState.SUCCEEDED}
-    qtbot.waitUntil(lambda: '"sum": 12' in window.results.outputs.toPlainText())
+    qtbot.waitUntil(lambda: '"sum": 12' in window.details.results.outputs.toPlainText())
     assert "succeeded 4" in window.progress_label.text()
     item = window.graph_view.items_by_node["reduce_sum_0"]
     assert isinstance(item, NodeItem) and item.brush().color().name() == "#22c55e"
-    assert "map_reduce" in window.runs_list.item(0).text()
-    assert "succeeded" in window.runs_list.item(0).text()
+    assert "map_reduce" in run_rows(window)[0]
+    assert "succeeded" in run_rows(window)[0]
 
 
 def test_wide_fan_out_is_a_group_and_peak_equals_the_cap(qtbot, window) -> None:
     load(qtbot, window, EXAMPLES / "fanout_10k.py")
     set_inputs(window, n="2000")
-    window.cap_spin.setValue(16)
+    window.controls.cap_spin.setValue(16)
     handle = run_and_wait(qtbot, window)
     assert handle.occupancy.peak == 16
-    qtbot.waitUntil(lambda: "peak 16 · cap 16" in window.occupancy.numbers.text())
+    qtbot.waitUntil(lambda: "peak 16 · cap 16" in window.details.occupancy.numbers.text())
     group = window.graph_view.items_by_node["square_0"]
     assert isinstance(group, GroupItem) and len(group.members) == 2000
     assert group.counts[NodeState.SUCCEEDED] == 2000
     assert len(window.graph_view.scene().items()) < 50  # not one item per node
-    assert window.results.branches.rowCount() == 2000
+    assert window.details.results.branches.rowCount() == 2000
     group.mouseDoubleClickEvent(None)  # expand on demand
     assert isinstance(window.graph_view.items_by_node["square_0"], NodeItem)
 
@@ -61,7 +61,7 @@ def test_cancel_run_mid_flight_propagates(qtbot, window) -> None:
     qtbot.waitUntil(lambda: handle.done, timeout=10000)
     assert handle.state is RunState.CANCELLED
     assert {n.state for n in handle.nodes.values()} == {NodeState.CANCELLED}
-    qtbot.waitUntil(lambda: "cancelled" in window.runs_list.item(0).text())
+    qtbot.waitUntil(lambda: "cancelled" in run_rows(window)[0])
 
 
 def test_cancel_one_node_other_branches_go_on(qtbot, window) -> None:
@@ -70,9 +70,9 @@ def test_cancel_one_node_other_branches_go_on(qtbot, window) -> None:
     handle = window.start_run()
     qtbot.waitUntil(lambda: handle.nodes["step_0"].state is NodeState.RUNNING, timeout=5000)
     window.graph_view.select_node("step_0")
-    assert window.inspector.node is handle.nodes["step_0"]
-    assert window.inspector.cancel_button.isEnabled()
-    window.inspector.cancel_button.click()
+    assert window.details.inspector.node is handle.nodes["step_0"]
+    assert window.details.inspector.cancel_button.isEnabled()
+    window.details.inspector.cancel_button.click()
     qtbot.waitUntil(lambda: handle.done, timeout=10000)
     assert handle.nodes["step_0"].state is NodeState.CANCELLED
     assert handle.nodes["join_0"].state is NodeState.CANCELLED  # its dependent
@@ -82,13 +82,13 @@ def test_cancel_one_node_other_branches_go_on(qtbot, window) -> None:
 
 def test_failed_node_shows_error_with_traceback(qtbot, window) -> None:
     load(qtbot, window, EXAMPLES / "failing_branch.py")
-    window.policy_combo.setCurrentText("continue")
+    window.controls.policy_combo.setCurrentText("continue")
     handle = run_and_wait(qtbot, window)
     assert handle.state is RunState.FAILED
     window.graph_view.select_node("flaky_2")
-    text = window.inspector.text.toPlainText()
+    text = window.details.inspector.text.toPlainText()
     assert "ValueError: cannot process 2" in text and "Traceback" in text
-    assert "failed" in window.results.summary.text()
+    assert "failed" in window.details.results.summary.text()
 
 
 def test_agent_grows_nodes_and_logs_channel_messages(qtbot, window) -> None:
@@ -97,8 +97,8 @@ def test_agent_grows_nodes_and_logs_channel_messages(qtbot, window) -> None:
     handle = run_and_wait(qtbot, window)
     assert sorted(handle.nodes) == ["upper_0", "upper_1", "upper_2"]
     assert len(window.graph_view.nodes) == 3
-    qtbot.waitUntil(lambda: "processing c" in window.log.toPlainText())
-    assert '"ys"' in window.results.outputs.toPlainText()
+    qtbot.waitUntil(lambda: "processing c" in window.details.log.toPlainText())
+    assert '"ys"' in window.details.results.outputs.toPlainText()
 
 
 def test_several_runs_live_at_once_are_listed(qtbot, window) -> None:
@@ -106,20 +106,20 @@ def test_several_runs_live_at_once_are_listed(qtbot, window) -> None:
     set_inputs(window, seconds="0.2")
     first = window.start_run()
     second = window.start_run()
-    assert window.runs_list.count() == 2
+    assert len(run_rows(window)) == 2
     qtbot.waitUntil(lambda: first.done and second.done, timeout=10000)
-    qtbot.waitUntil(lambda: all("succeeded" in window.runs_list.item(i).text() for i in (0, 1)))
-    window.runs_list.setCurrentRow(0)
+    qtbot.waitUntil(lambda: all("succeeded" in run_rows(window)[i] for i in (0, 1)))
+    window.controls.runs_list.select_row(0)
     assert window.current.run is first
 
 
 def test_invalid_input_disables_run_and_names_the_field(qtbot, window) -> None:
     load(qtbot, window, EXAMPLES / "map_reduce.py")
     set_inputs(window, vals="[1, 2,")
-    assert not window.run_button.isEnabled()
-    assert "vals" in window.inputs_form.problem.text()
+    assert not window.controls.run_button.isEnabled()
+    assert "vals" in window.controls.inputs_form.problem.text()
     set_inputs(window, vals="(1, 2)")  # a Python literal is fine too
-    assert window.run_button.isEnabled()
+    qtbot.waitUntil(window.controls.run_button.isEnabled)  # once built with these inputs
 
 
 def test_inputs_are_remembered_per_graph(qtbot, gui_loop, settings, window) -> None:
@@ -131,8 +131,8 @@ def test_inputs_are_remembered_per_graph(qtbot, gui_loop, settings, window) -> N
     again = MainWindow(settings)
     qtbot.addWidget(again)
     load(qtbot, again, EXAMPLES / "map_reduce.py")
-    assert again.inputs_form.fields["vals"].text() == "[5, 5]"
-    assert str((EXAMPLES / "map_reduce.py").resolve()) in again._recent()
+    assert again.controls.inputs_form.fields["vals"].text() == "[5, 5]"
+    assert str((EXAMPLES / "map_reduce.py").resolve()) in again.remembered.recent_files()
 
 
 BAD_FILES = {
@@ -147,9 +147,9 @@ def test_bad_files_are_shown_with_file_line_reason(qtbot, window, tmp_path) -> N
         path = tmp_path / name
         path.write_text(source)
         load(qtbot, window, path)
-        assert expected in window.error_label.text(), name
-        assert str(path) in window.error_label.text()
-        assert not window.run_button.isEnabled()
+        assert expected in window.controls.error_label.text(), name
+        assert str(path) in window.controls.error_label.text()
+        assert not window.controls.run_button.isEnabled()
 
 
 def test_build_error_is_shown_with_its_line(qtbot, window, tmp_path) -> None:
@@ -169,7 +169,7 @@ def test_build_error_is_shown_with_its_line(qtbot, window, tmp_path) -> None:
         )
     )
     load(qtbot, window, path)
-    text = window.error_label.text()
+    text = window.controls.error_label.text()
     assert f"{path}:9" in text and "no output 'nope'" in text
     assert window.start_run() is None  # refused with the same message, no crash
 
@@ -182,9 +182,9 @@ def test_file_changes_reload_automatically(qtbot, window, tmp_path) -> None:
     )
     path.write_text(body)
     load(qtbot, window, path)
-    assert window.graph_combo.count() == 1
+    assert window.controls.graph_combo.count() == 1
     path.write_text(body + "\n@graph_fn(name='two')\nasync def two(*, context):\n    return {}\n")
-    qtbot.waitUntil(lambda: window.graph_combo.count() == 2, timeout=5000)
+    qtbot.waitUntil(lambda: window.controls.graph_combo.count() == 2, timeout=5000)
 
 
 def test_drop_a_graph_file_opens_it(qtbot, window) -> None:
@@ -198,7 +198,9 @@ def test_drop_a_graph_file_opens_it(qtbot, window) -> None:
         Qt.KeyboardModifier.NoModifier,
     )
     window.dropEvent(event)
-    qtbot.waitUntil(lambda: window.graph_combo.currentText() == "map_reduce_pick", timeout=5000)
+    qtbot.waitUntil(
+        lambda: window.controls.graph_combo.currentText() == "map_reduce_pick", timeout=5000
+    )
 
 
 def test_closing_with_a_live_run_asks_then_cancels_and_closes(qtbot, window) -> None:
@@ -251,11 +253,11 @@ def test_nested_agents_are_listed_under_their_parent(qtbot, window) -> None:
     load(qtbot, window, EXAMPLES / "nested_agents.py", graph="survey")
     handle = run_and_wait(qtbot, window)
     assert handle.outputs["pages"] == 12
-    qtbot.waitUntil(lambda: window.runs_list.count() == 4, timeout=5000)
-    texts = [window.runs_list.item(i).text() for i in range(4)]
+    qtbot.waitUntil(lambda: len(run_rows(window)) == 4, timeout=5000)
+    texts = run_rows(window)
     assert texts[0].startswith("survey")
     assert all("↳ research" in text for text in texts[1:])
-    window.runs_list.setCurrentRow(1)
+    window.controls.runs_list.select_row(1)
     assert window.current.run.parent is handle
 
 
@@ -333,24 +335,24 @@ def test_wheel_zooms_and_reload_on_demand(qtbot, window, tmp_path) -> None:
 
 def test_run_on_a_dask_cluster_shows_where_nodes_ran(qtbot, window) -> None:
     from graphdeck.executors import DaskExecutor
-    from graphdeck.gui.main_window import CLUSTER_CHOICE
+    from graphdeck.gui.run_options import CLUSTER_CHOICE
 
     # An in-process cluster keeps the test fast; the window closes it like its own.
     executor = DaskExecutor(processes=False, n_workers=1)
-    window.executors[CLUSTER_CHOICE] = executor
+    window.session.executors["dask"] = executor
     load(qtbot, window, EXAMPLES / "map_reduce.py")
-    window.executor_combo.setCurrentText(CLUSTER_CHOICE)
+    window.controls.executor_combo.setCurrentText(CLUSTER_CHOICE)
     set_inputs(window, vals="[1, 2]")
     handle = run_and_wait(qtbot, window)
     assert handle.outputs == {"sum": 6}, handle.error
     assert handle.nodes["work_0"].where.startswith("inproc://")
     window.graph_view.select_node("work_0")
-    assert "ran on inproc://" in window.inspector.text.toPlainText()
-    window.tabs.setCurrentWidget(window.timeline)
+    assert "ran on inproc://" in window.details.inspector.text.toPlainText()
+    window.details.setCurrentWidget(window.details.timeline)
     bar = next(b for b in window.current.bars if b[0] == "work_0")
-    window.timeline.select_at(bar[1] - window.timeline.origin() + 1e-4, bar[4])
-    assert "work_0" in window.timeline.selection.text()
-    assert "ran on inproc://" in window.timeline.selection.text()
+    window.details.timeline.select_at(bar[1] - window.details.timeline.origin() + 1e-4, bar[4])
+    assert "work_0" in window.details.timeline.selection.text()
+    assert "ran on inproc://" in window.details.timeline.selection.text()
     with qtbot.waitSignal(window.closed, timeout=10000):
         window.close()  # no question (nothing live) but the cluster is closed first
     assert executor.client is None
@@ -358,9 +360,9 @@ def test_run_on_a_dask_cluster_shows_where_nodes_ran(qtbot, window) -> None:
 
 def test_bad_executor_address_is_refused_clearly(qtbot, window) -> None:
     load(qtbot, window, EXAMPLES / "map_reduce.py")
-    window.executor_combo.setCurrentText("spark://nowhere")
+    window.controls.executor_combo.setCurrentText("spark://nowhere")
     assert window.start_run() is None
-    assert "dask://HOST:PORT" in window.error_label.text()
+    assert "dask://HOST:PORT" in window.controls.error_label.text()
 
 
 def test_timeline_shows_attempts_retries_apart_in_slot_lanes(qtbot, window, tmp_path) -> None:
@@ -388,18 +390,43 @@ def test_timeline_shows_attempts_retries_apart_in_slot_lanes(qtbot, window, tmp_
         )
     )
     load(qtbot, window, path)
-    window.cap_spin.setValue(3)
+    window.controls.cap_spin.setValue(3)
     handle = run_and_wait(qtbot, window)
     bars = window.current.bars
     assert len(bars) == 9 + 3  # one bar per attempt: three nodes needed a retry
     retried = [b for b in bars if b[0] == "flaky_0"]
     assert [b[3] for b in retried] == [NodeState.RETRYING, NodeState.SUCCEEDED]
     assert window.current.lanes == 3  # lanes are the slots in use: the cap
-    window.tabs.setCurrentWidget(window.timeline)
-    items = window.timeline.items
+    window.details.setCurrentWidget(window.details.timeline)
+    items = window.details.timeline.items
     assert len(items[NodeState.SUCCEEDED].opts["x0"]) == 9
     assert len(items[NodeState.RETRYING].opts["x0"]) == 3
     last = bars[-1]
-    chosen = window.timeline.select_at(last[1] - window.timeline.origin() + 1e-4, last[4])
-    assert chosen == last[0] and window.inspector.node is handle.nodes[last[0]]
-    assert "ran on this process" in window.timeline.selection.text()
+    chosen = window.details.timeline.select_at(
+        last[1] - window.details.timeline.origin() + 1e-4, last[4]
+    )
+    assert chosen == last[0] and window.details.inspector.node is handle.nodes[last[0]]
+    assert "ran on this process" in window.details.timeline.selection.text()
+
+
+def test_closing_while_a_file_still_loads_drops_the_load(qtbot, window, tmp_path) -> None:
+    path = tmp_path / "slow_import.py"
+    path.write_text(
+        textwrap.dedent(
+            """
+            import threading
+            from graphdeck import graph_fn
+
+            threading.Event().wait(0.5)  # importing takes a while
+
+            @graph_fn(name="late")
+            async def late(*, context):
+                return {}
+            """
+        )
+    )
+    load = window.open_file(path)
+    with qtbot.waitSignal(window.closed, timeout=5000):
+        window.close()
+    qtbot.waitUntil(load.done, timeout=5000)
+    assert load.cancelled()  # its result would have gone to a window that is gone

@@ -1,75 +1,28 @@
-"""The history pane: past runs listed and filtered, opened read-only, run again and
-re-run failed from the history (stored outputs reused), and a damaged history file."""
+"""The history pane: past runs listed and filtered, opened read-only, exported and
+deleted; the history saved when the window closes; a damaged history file."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import sqlite3
-from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from graphdeck import NodeState, RunState
-from graphdeck.cli import main
 from graphdeck.gui.app import open_store
 from graphdeck.store import RunStore, StoredRunView
-from guisupport import load, run_and_wait
+from guisupport import (
+    finish_first_run,
+    listed,
+    load,
+    run_and_wait,
+    run_pipeline,
+    run_rows,
+    showing_stored,
+)
 from guisupport import write_pipeline as write
-
-
-@pytest.fixture
-def store(tmp_path):
-    return RunStore(tmp_path / "history.sqlite3")
-
-
-@pytest.fixture
-def history_window(make_window, store):
-    return make_window(store=store)
-
-
-@pytest.fixture
-def tomorrow(make_window, store):
-    """Another window on the same history: the user comes back the next day."""
-    return lambda: make_window(store=store)
-
-
-@pytest.fixture
-def failed_then_fixed(qtbot, history_window, tomorrow, tmp_path):
-    """A run that failed (step c), its file fixed since, and a new window: (run id, window)."""
-    path = tmp_path / "pipeline.py"
-    write(path, broken=2)
-    run_id = finish_first_run(qtbot, history_window, path)
-    write(path)
-    return run_id, tomorrow()
-
-
-def showing_stored(win) -> bool:
-    return win.current is not None and isinstance(win.current.run, StoredRunView)
-
-
-def listed(win) -> list[tuple[str, str]]:
-    return [(r.graph, r.state) for r in win.history.model.runs]
-
-
-def run_pipeline(qtbot, win, tmp_path: Path):
-    """Load a fresh pipeline file into `win` and run it to the end (it succeeds)."""
-    path = tmp_path / "pipeline.py"
-    write(path)
-    load(qtbot, win, path)
-    return run_and_wait(qtbot, win)
-
-
-def finish_first_run(qtbot, win, path) -> str:
-    load(qtbot, win, path)
-    win.policy_combo.setCurrentText("continue")
-    handle = run_and_wait(qtbot, win)
-    assert handle.state is RunState.FAILED
-    assert win.recorder.flush()
-    win.history.refresh()
-    qtbot.waitUntil(lambda: listed(win) == [("pipeline", "failed")], timeout=5000)
-    return handle.id
 
 
 def test_finished_runs_are_listed_and_filtered(qtbot, history_window, tmp_path) -> None:
@@ -80,7 +33,7 @@ def test_finished_runs_are_listed_and_filtered(qtbot, history_window, tmp_path) 
     write(path)
     load(qtbot, win, path)
     run_and_wait(qtbot, win)
-    assert win.recorder.flush()
+    assert win.session.recorder.flush()
     win.history.refresh()
     qtbot.waitUntil(lambda: len(listed(win)) == 2, timeout=5000)
     assert listed(win) == [("pipeline", "succeeded"), ("pipeline", "failed")]
@@ -113,7 +66,7 @@ def test_a_stored_run_opens_read_only_with_its_graph_timeline_and_results(
     qtbot.waitUntil(lambda: win.current is not None, timeout=5000)
     view = win.current.run
     assert isinstance(view, StoredRunView) and view.id == run_id
-    assert "(history)" in win.runs_list.item(0).text()
+    assert "(history)" in run_rows(win)[0]
     assert set(win.graph_view.items_by_node) >= {"step_0", "step_1", "step_2", "merge_0"}
     assert win.current.counts[NodeState.FAILED] == 1
     assert win.current.counts[NodeState.SKIPPED] == 1
@@ -121,51 +74,11 @@ def test_a_stored_run_opens_read_only_with_its_graph_timeline_and_results(
     duration = view.finished_at - view.started_at
     assert win.current.occupancy_times
     assert all(0 <= t <= duration for t in win.current.occupancy_times)
-    assert not win.graph_view.rerun_allowed and not win.inspector.rerun_allowed  # read-only
+    assert not win.graph_view.rerun_allowed and not win.details.inspector.rerun_allowed  # read-only
     assert win.rerun_failed_action.isEnabled() and win.run_again_action.isEnabled()
-    win.inspector.show_node(view.nodes["step_2"])
-    text = win.inspector.text.toPlainText()
+    win.details.inspector.show_node(view.nodes["step_2"])
+    text = win.details.inspector.text.toPlainText()
     assert "ValueError: step c cannot take 2" in text and "Traceback" in text
-
-
-def ask_from_history(qtbot, win, run_id: str, action) -> QMessageBox:
-    """Open a stored run, trigger `action` on it, and return the question it asks."""
-    win.open_stored_run(run_id)
-    qtbot.waitUntil(lambda: showing_stored(win), timeout=5000)
-    action.trigger()
-    qtbot.waitUntil(lambda: win.findChild(QMessageBox, "confirm-rerun") is not None, timeout=5000)
-    qtbot.waitUntil(lambda: not win.document.busy, timeout=5000)
-    return win.findChild(QMessageBox, "confirm-rerun")
-
-
-def confirm_and_wait(qtbot, win, box: QMessageBox) -> None:
-    box.button(QMessageBox.StandardButton.Yes).click()
-    qtbot.waitUntil(
-        lambda: not isinstance(win.current.run, StoredRunView) and win.current.run.done,
-        timeout=10000,
-    )
-
-
-def test_rerun_failed_from_history_reuses_stored_outputs(qtbot, failed_then_fixed) -> None:
-    run_id, win = failed_then_fixed
-    box = ask_from_history(qtbot, win, run_id, win.rerun_failed_action)
-    assert "2 node(s) run; 3 keep their stored outputs" in box.text()
-    assert win.graph_view.highlighted == {"step_2", "merge_0"}
-    calls = win.document.tools["step"].fn.__globals__["calls"]
-    calls.clear()
-    confirm_and_wait(qtbot, win, box)
-    again = win.current.run
-    assert again.state is RunState.SUCCEEDED and again.outputs == {"v": 5}
-    assert calls == ["c", "merge"]  # a, b and d kept their stored outputs
-
-
-def test_run_again_from_history_starts_a_fresh_run(qtbot, failed_then_fixed) -> None:
-    run_id, win = failed_then_fixed
-    box = ask_from_history(qtbot, win, run_id, win.run_again_action)
-    assert "every node runs" in box.text()
-    confirm_and_wait(qtbot, win, box)
-    assert win.current.run.state is RunState.SUCCEEDED
-    assert win.document.tools["step"].fn.__globals__["calls"].count("a") == 1
 
 
 @pytest.fixture(params=["damaged", "locked"])
@@ -198,25 +111,16 @@ def test_an_unusable_history_file_leaves_the_app_usable_and_says_why(
     assert run_and_wait(qtbot, win).state is RunState.SUCCEEDED  # runs, unrecorded
 
 
-@pytest.fixture
-def agent_in_history(store):
-    """A nested-agents run recorded by `graphdeck run` before the window opens."""
-    example = Path(__file__).resolve().parents[2] / "examples" / "nested_agents.py"
-    assert main(["run", str(example), "--graph", "survey", "--store", str(store.path)]) == 0
-    (summary,) = store.runs()
-    return summary.id
-
-
 def test_a_stored_agent_run_opens_with_its_child_runs_under_it(
     qtbot, agent_in_history, make_window, store
 ) -> None:
     win = make_window(store=store)
     win.open_stored_run(agent_in_history)
     qtbot.waitUntil(lambda: showing_stored(win), timeout=5000)
-    rows = [win.runs_list.item(i).text() for i in range(win.runs_list.count())]
+    rows = run_rows(win)
     assert rows[0].startswith("survey") and "(history)" in rows[0]
     assert len(rows) == 4 and all(row.startswith("    ↳ research") for row in rows[1:])
-    child = win.controller.trackers[1]
+    child = win.session.controller.trackers[1]
     assert child.run.nodes and all(n.state is NodeState.SUCCEEDED for n in child.run.nodes.values())
 
 
@@ -225,7 +129,7 @@ def test_a_window_built_before_the_loop_runs_lists_the_history_once_it_does(
 ) -> None:
     first = make_window(store=store)
     run_pipeline(qtbot, first, tmp_path)
-    assert first.recorder.flush()
+    assert first.session.recorder.flush()
     asyncio.events._set_running_loop(None)  # as in the app: the window comes first
     try:
         win = make_window(store=store)
@@ -244,18 +148,8 @@ def test_a_window_closed_after_its_loop_ended_still_saves_its_history(
         win.close()
     finally:
         asyncio.events._set_running_loop(gui_loop)
-    assert win.recorder.closed
+    assert win.session.recorder.closed
     assert RunStore(store.path).load(run_id).summary.state == "succeeded"
-
-
-def test_an_agent_with_a_tuple_default_runs_again_from_history(
-    qtbot, agent_in_history, make_window, store
-) -> None:
-    win = make_window(store=store)
-    box = ask_from_history(qtbot, win, agent_in_history, win.run_again_action)
-    confirm_and_wait(qtbot, win, box)
-    assert win.current.run.state is RunState.SUCCEEDED
-    assert win.current.run.inputs["topics"] == ("graphs", "agents", "queues")
 
 
 def test_a_listed_run_exports_as_trace_or_json_and_deletes(qtbot, history_window, tmp_path) -> None:
@@ -279,7 +173,7 @@ def test_a_listed_run_exports_as_trace_or_json_and_deletes(qtbot, history_window
     assert run_id in box.text()
     box.button(QMessageBox.StandardButton.Yes).click()
     qtbot.waitUntil(lambda: listed(win) == [], timeout=5000)
-    assert RunStore(win.store.path).runs() == []
+    assert RunStore(win.session.store.path).runs() == []
 
 
 def test_closing_the_window_saves_the_history_off_the_gui_thread(
@@ -293,5 +187,5 @@ def test_closing_the_window_saves_the_history_off_the_gui_thread(
     with qtbot.waitSignal(win.closed, timeout=10000):
         win.close()  # first refused: the last writes go in a worker thread, then it closes
         assert win.isVisible()
-    assert not win.isVisible() and win.recorder.closed
+    assert not win.isVisible() and win.session.recorder.closed
     assert [r.id for r in store.runs()] == [handle.id]

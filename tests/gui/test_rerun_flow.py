@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QMessageBox
 
 from graphdeck import NodeState, RunState
-from guisupport import load, run_and_wait
+from guisupport import load, run_and_wait, run_rows
 from guisupport import write_pipeline as write
 
 
@@ -56,7 +56,7 @@ def test_edit_file_reload_and_rerun_failed_uses_the_new_code(qtbot, window, tmp_
     path = tmp_path / "pipeline.py"
     write(path, broken=2)  # c gets x == 2 and fails
     load(qtbot, window, path)
-    window.policy_combo.setCurrentText("continue")
+    window.controls.policy_combo.setCurrentText("continue")
     handle = run_and_wait(qtbot, window)
     assert handle.nodes["step_2"].state is NodeState.FAILED
     assert window.rerun_failed_action.isEnabled()
@@ -81,8 +81,8 @@ def test_edited_inputs_and_run_again(qtbot, window, tmp_path) -> None:
     load(qtbot, window, path)
     first = run_and_wait(qtbot, window)
     window.graph_view.select_node("step_3")
-    assert window.inspector.edit_button.isEnabled()
-    window.inspector._on_inputs_edited("step_3", '{"name": "d", "x": 40}')
+    assert window.details.inspector.edit_button.isEnabled()
+    window.details.inspector._on_inputs_edited("step_3", '{"name": "d", "x": 40}')
     confirm(qtbot, window, 2)  # the node and what depends on it
     wait_done(qtbot, window)
     assert first.nodes["step_3"].inputs == {"name": "d", "x": 40}
@@ -92,7 +92,7 @@ def test_edited_inputs_and_run_again(qtbot, window, tmp_path) -> None:
     assert second is not None and second is not first
     qtbot.waitUntil(lambda: second.done, timeout=10000)
     assert second.outputs == {"v": 5}  # the graph's own inputs, not the edit
-    assert window.runs_list.count() == 2
+    assert len(run_rows(window)) == 2
 
 
 def test_declining_a_rerun_changes_nothing(qtbot, window, tmp_path) -> None:
