@@ -34,7 +34,6 @@ from PySide6.QtWidgets import (
 from superqt.utils import QSignalDebouncer
 
 from graphdeck import Run
-from graphdeck._context import loop_running
 from graphdeck.loader import GraphDef
 from graphdeck.store import WRITE_INTERVAL_S, RunStore, StoredRunView, StoreError
 
@@ -501,7 +500,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         # Without a running loop (closed after the app's loop ended) nothing can be waited
         # for: close at once below.
-        can_wind_down = loop_running()
+        can_wind_down = _loop_running()
         live = self.session.controller.live()
         if live and not self.session.closing and can_wind_down:
             event.ignore()
@@ -562,3 +561,11 @@ class MainWindow(QMainWindow):
         else:  # first start: the graph gets most of the width
             docks = [self.findChild(QDockWidget, n) for n in ("dock-controls", "dock-details")]
             self.resizeDocks(docks, [300, 460], Qt.Orientation.Horizontal)
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True

@@ -15,8 +15,6 @@ from collections import Counter
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from graphdeck import Node, NodeKind, NodeState, Run
-from graphdeck._eventlog import ADDED, KIND_MASK, OBJECT, STATE, STATE_OF_ROW, STATE_ROW_BITS
-from graphdeck._states import TERMINAL_NODE_STATES as TERMINAL
 from graphdeck.events import (
     ChannelMessage,
     Event,
@@ -32,6 +30,7 @@ from .run_options import RunOptions
 
 REFRESH_HZ = 30
 RUNNING, RETRYING = NodeState.RUNNING, NodeState.RETRYING
+TERMINAL = frozenset(state for state in NodeState if state.is_terminal)
 
 
 class RunTracker:
@@ -66,33 +65,44 @@ class RunTracker:
     def poll(self) -> bool:
         """Take the new events; True if anything changed.
 
-        Node events (five per node) are read as raw rows, not as event objects: building
-        those was a third of the monitor's cost of showing a large run live."""
-        times, nodes, codes, payloads = self.run.event_rows(self.index)
-        if not codes:
+        Node events (five per node) are read as rows (`Run.visit`), not as event objects:
+        building those was a third of the monitor's cost of showing a large run live."""
+        end = self.run.event_count
+        if end == self.index:
             return False
-        self.index += len(codes)
-        states, counts, changed = self.states, self.counts, self.changed_nodes
-        for at, node, code, payload in zip(times, nodes, codes, payloads, strict=True):
-            kind = code & KIND_MASK
-            if kind == STATE:
-                assert node is not None
-                state = STATE_OF_ROW[code & STATE_ROW_BITS]
-                node_id = node.id
-                counts[states[node_id]] -= 1
-                states[node_id] = state
-                counts[state] += 1
-                changed.add(node_id)
-                self._track_bar(node, state, at)
-            elif kind == ADDED:
-                assert node is not None
-                states[node.id] = NodeState.PENDING
-                counts[NodeState.PENDING] += 1
-                self.added_nodes += 1
-                changed.add(node.id)
-            elif kind == OBJECT:
-                self._take_event(payload)
+        self.index = self.run.visit(self, self.index, end)
         return True
+
+    # -- graphdeck.eventlog.RowVisitor ---------------------------------------------------
+
+    def node_added(self, time: float, node: Node, inputs: dict) -> None:
+        node_id = node.id
+        self.states[node_id] = NodeState.PENDING
+        self.counts[NodeState.PENDING] += 1
+        self.added_nodes += 1
+        self.changed_nodes.add(node_id)
+
+    def node_state(
+        self,
+        time: float,
+        node: Node,
+        state: NodeState,
+        attempt: int,
+        error: BaseException | None,
+        inputs: dict | None,
+    ) -> None:
+        node_id, states, counts = node.id, self.states, self.counts
+        counts[states[node_id]] -= 1
+        states[node_id] = state
+        counts[state] += 1
+        self.changed_nodes.add(node_id)
+        self._track_bar(node, state, time)
+
+    def node_output(self, time: float, node: Node, attempt: int, outputs: dict) -> None:
+        """(Outputs are read from the node when shown.)"""
+
+    def event(self, event: Event) -> None:
+        self._take_event(event)
 
     def _take_event(self, event: Event) -> None:
         """The run's other (rarer) events."""
