@@ -41,8 +41,15 @@ def run_document(run: StoredRun, children: list[StoredRun] = ()) -> dict[str, An
         },
         "nodes": [asdict(node) for node in run.nodes],
         "messages": [
-            {"time": t, "kind": kind, "source": source, "node_id": node, "text": text}
-            for t, kind, source, node, text in run.messages
+            {
+                "time": t,
+                "kind": kind,
+                "source": source,
+                "node_id": node,
+                "text": text,
+                "details": None if details is None else json.loads(details),
+            }
+            for t, kind, source, node, text, details in run.messages
         ],
         "occupancy": [
             {"time": t, "group": group, "active": active, "peak": peak, "cap": cap}
@@ -129,7 +136,7 @@ def _trace_run(run: StoredRun, pid: int, origin: float, out: list[dict[str, Any]
                 "args": {"active": active},
             }
         )
-    for t, kind, source, node_id, text in run.messages:
+    for t, kind, source, node_id, text, _ in run.messages:
         out.append(
             {
                 "ph": "i",

@@ -25,7 +25,7 @@ from ..events import (
     RunStarted,
     RunWarning,
 )
-from ._encode import REF_KEY
+from ._encode import REF_KEY, decode
 from ._store import StoredAttempt, StoredNode, StoredRun
 
 _KINDS = {kind: kind for kind in (NodeKind.TOOL, NodeKind.MAP, NodeKind.EXTERNAL)}
@@ -93,7 +93,10 @@ class StoredRunView(LogReader):
         for stored_node in stored.nodes:
             tool = tools.setdefault(stored_node.tool, _StoredTool(stored_node.tool))
             self.graph.append(_rebuild_node(stored_node, tool))
-        self._log = _replayed(_events(stored, self.state), self.graph.nodes, self.id)
+        events = _events(stored, self.state)
+        self._log = _replayed(events, self.graph.nodes, self.id)
+        #: what the run was warned about (as `Run.warnings`)
+        self.warnings = [e for e in events if isinstance(e, RunWarning)]
         peak = max((sample[3] for sample in stored.occupancy if sample[1] is None), default=0)
         self.occupancy = Occupancy(0, peak, self.max_concurrency)
 
@@ -245,9 +248,9 @@ def _events(stored: StoredRun, state: StoredState) -> list[Event]:
             else GroupOccupancyChanged(t, run_id, group, active, peak, cap)
         )
         timed.append((t, 5, event))
-    for t, kind, source, node_id, text in stored.messages:
+    for t, kind, source, node_id, text, details in stored.messages:
         message: Event = (
-            RunWarning(t, run_id, text, node_id)
+            RunWarning(t, run_id, text, node_id, source or "note", decode(details))
             if kind == "warning"
             else ChannelMessage(t, run_id, source or "", text, node_id)
         )

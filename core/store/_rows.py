@@ -115,7 +115,10 @@ NODE_SQL = _upsert("nodes", _NODE_KEY, _NODE_KEEP, _NODE_FOLLOW)
 ATTEMPT_SQL = _upsert("attempts", _ATTEMPT_KEY, _ATTEMPT_KEEP)
 NEW_NODE_SQL = _insert("nodes", _NODE_KEY, (*_NODE_KEEP, *_NODE_FOLLOW))
 NEW_ATTEMPT_SQL = _insert("attempts", _ATTEMPT_KEY, _ATTEMPT_KEEP)
-MESSAGE_SQL = "INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?)"
+MESSAGE_SQL = (
+    "INSERT INTO messages (run_id, time, kind, source, node_id, text, details) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
 OCCUPANCY_SQL = "INSERT INTO occupancy VALUES (?, ?, ?, ?, ?, ?)"
 HEARTBEAT_SQL = "UPDATE runs SET updated_at = ? WHERE id = ?"
 #: a finished run's node counts, kept on its row so listing the history reads no nodes
@@ -227,11 +230,12 @@ class Batch:
             cursor.waiting_inputs[event.node_id] = event.inputs
         elif kind is ChannelMessage:
             self.messages.append(
-                (run_id, event.time, "channel", event.channel, event.node_id, event.text)
+                (run_id, event.time, "channel", event.channel, event.node_id, event.text, None)
             )
         elif kind is RunWarning:
+            details = None if event.details is None else _encode(event.details)
             self.messages.append(
-                (run_id, event.time, "warning", None, event.node_id, event.message)
+                (run_id, event.time, "warning", event.kind, event.node_id, event.message, details)
             )
         elif kind is RunStarted:
             self._run_started(cursor, event)

@@ -89,8 +89,11 @@ CREATE TABLE occupancy (
 CREATE INDEX occupancy_by_run ON occupancy (run_id, time);
 """
 
+#: version 2: a message's structured details (a loop block's node, seconds, place, stack)
+_V2 = "ALTER TABLE messages ADD COLUMN details TEXT"
+
 #: MIGRATIONS[i] upgrades a database at version i to version i + 1.
-MIGRATIONS: tuple[str, ...] = (_V1,)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

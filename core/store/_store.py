@@ -111,7 +111,9 @@ class StoredRun:
     outputs: dict[str, Any] | None
     rounds: int
     nodes: list[StoredNode]
-    messages: list[tuple[float, str, str | None, str | None, str]]  # time, kind, source, node, text
+    #: time, kind ("channel" or "warning"), source (the channel, or the warning's kind),
+    #: node, text, details (JSON text of a warning's details, or None)
+    messages: list[tuple[float, str, str | None, str | None, str, str | None]]
     occupancy: list[
         tuple[float, str | None, int, int, int | None]
     ]  # time, group, active, peak, cap
@@ -370,7 +372,8 @@ def _load(conn: sqlite3.Connection, run_id: str) -> StoredRun:
             )
     messages = list(
         conn.execute(
-            "SELECT time, kind, source, node_id, text FROM messages WHERE run_id = ? ORDER BY time",
+            "SELECT time, kind, source, node_id, text, details FROM messages "
+            "WHERE run_id = ? ORDER BY time",
             (run_id,),
         )
     )

@@ -152,7 +152,7 @@ async def test_retries_are_separate_attempts(store) -> None:
 async def test_agent_messages_tool_calls_and_child_runs_are_recorded(store) -> None:
     handle = await _recorded(store, chatty)
     stored = store.load(handle.id)
-    assert [(kind, text) for _, kind, _, _, text in stored.messages] == [
+    assert [(kind, text) for _, kind, _, _, text, _ in stored.messages] == [
         ("channel", "hello from the agent")
     ]
     assert [n.id for n in stored.nodes] == ["square_0"]

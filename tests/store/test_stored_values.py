@@ -92,3 +92,35 @@ async def test_a_secret_input_is_stored_only_as_its_placeholder(store) -> None:
     on_disk = _database_bytes(store.path)
     assert SECRET.encode() not in on_disk and b"token-for-ada" not in on_disk
     assert b"Secret('***')" in on_disk
+
+
+async def test_a_loop_block_is_stored_with_its_details_and_comes_back(tmp_path) -> None:
+    import asyncio
+    import time as clock
+
+    from graphdeck import graphify, start, tool
+    from graphdeck.store import RunStore, StoredRunView
+
+    @tool(outputs=["out"])
+    async def rude(x: int) -> dict:
+        clock.sleep(0.3)  # noqa: ASYNC251 - blocks the loop, on purpose
+        return {"out": x}
+
+    @graphify(outputs=["out"])
+    def g():
+        return {"out": rude(x=1).out}
+
+    store = RunStore(tmp_path / "h.sqlite3")
+    recorder = store.recorder()
+    try:
+        handle = start(g)
+        recorder.record(handle)
+        await handle.wait()
+        assert await asyncio.to_thread(recorder.flush)
+    finally:
+        await asyncio.to_thread(recorder.close)
+    [live] = [w for w in handle.warnings if w.kind == "loop_blocked"]
+    [stored] = StoredRunView(store.load(handle.id)).warnings
+    assert (stored.kind, stored.node_id, stored.message) == (live.kind, live.node_id, live.message)
+    assert stored.details["where"] == live.details["where"]
+    assert stored.details["stack"] == [list(e) for e in live.details["stack"]]
