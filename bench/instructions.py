@@ -31,8 +31,10 @@ import asyncio, gc, sys
 sys.path.insert(0, {bench!r})
 import graphdeck.limits
 import scheduler as shapes
-# the worker's periodic yield to the loop, off: under valgrind it would fire every few nodes
+# the worker's periodic yield to the loop, off: under valgrind it would fire every few nodes;
+# and the loop-block watchdog: 50 times slower, everything looks like a block and is sampled
 graphdeck.limits.YIELD_AFTER = float("inf")
+graphdeck.limits.BLOCK_THRESHOLD = None
 side, shape, n, runs = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 if shape == "fan":
     make = {{"graphdeck": shapes.graphdeck_fan, "asyncio": shapes.gather_fan}}[side]

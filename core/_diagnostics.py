@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from . import limits
 from ._node import Node, NodeKind
 from ._states import NodeState
 from ._threads import tool_threads
@@ -30,14 +31,16 @@ from ._watchdog import (
 )
 from .events import RunWarning
 
-#: seconds the loop may stand still before a run reports it (`start(block_threshold=)`)
-DEFAULT_BLOCK_THRESHOLD = 0.1
+#: `block_threshold` when not given: `limits.BLOCK_THRESHOLD`, read when the run starts
+DEFAULT = object()
 
 
 class Diagnostics:
     """A run's watchdog registration and its answers about its own nodes."""
 
-    def __init__(self, run: Any, block_threshold: float | None) -> None:
+    def __init__(self, run: Any, block_threshold: Any) -> None:
+        if block_threshold is DEFAULT:
+            block_threshold = limits.BLOCK_THRESHOLD
         if block_threshold is not None and block_threshold <= 0:
             raise ValueError(f"block_threshold must be > 0 seconds, got {block_threshold!r}")
         self.run = run

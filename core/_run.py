@@ -24,7 +24,7 @@ from typing import Any, NamedTuple, Protocol
 
 from . import _context
 from ._agent_calls import AgentCalls, AgentExited, consume_exception, exits_as_errors
-from ._diagnostics import DEFAULT_BLOCK_THRESHOLD, Diagnostics
+from ._diagnostics import DEFAULT, Diagnostics
 from ._graph import TaskGraph
 from ._machine import RunMachine
 from ._node import Node, NodeKind, count_states
@@ -79,7 +79,7 @@ class Run(LogReader, AgentCalls):
         parent: Run | None = None,
         executor: Executor | None = None,
         owns_executor: bool = False,
-        block_threshold: float | None = DEFAULT_BLOCK_THRESHOLD,
+        block_threshold: Any = DEFAULT,
     ) -> None:
         self.id: str = uuid.uuid4().hex[:12]
         self.graph = graph

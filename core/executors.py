@@ -232,7 +232,13 @@ class DaskExecutor:
                 if self.address is None:
                     # A worker that dies fails its node at once (graphdeck retries apply)
                     # instead of Dask re-running it behind the scheduler's back.
-                    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+                    # No statistical profiler on the workers: graphdeck does not read it,
+                    # it samples every 10 ms, and its thread outlives a closed cluster.
+                    settings = {
+                        "distributed.scheduler.allowed-failures": 0,
+                        "distributed.worker.profile.enabled": False,
+                    }
+                    with dask.config.set(settings):
                         options: dict[str, Any] = {
                             "processes": self.processes,
                             "n_workers": self.n_workers,

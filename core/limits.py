@@ -16,12 +16,16 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 
-__all__ = ["YIELD_AFTER", "Limiter", "Pool", "get_pool"]
+__all__ = ["BLOCK_THRESHOLD", "YIELD_AFTER", "Limiter", "Pool", "get_pool"]
 
 #: seconds a worker (the scheduler's, or a parallel primitive's) may run items back to
 #: back before it yields to the event loop: tools that never suspend would otherwise
 #: starve it (the monitor, other runs). Read when a worker starts.
 YIELD_AFTER = 0.005
+
+#: seconds the event loop may stand still before a run reports whose code blocked it, for
+#: runs started without `block_threshold=` (None: no watchdog). Read when a run starts.
+BLOCK_THRESHOLD: float | None = 0.1
 
 _registry: dict[str, Pool] = {}
 

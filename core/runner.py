@@ -14,7 +14,7 @@ from collections.abc import Coroutine, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
 from . import _context
-from ._diagnostics import DEFAULT_BLOCK_THRESHOLD
+from ._diagnostics import DEFAULT
 from ._graph import TaskGraph
 from ._run import ABANDONED, Agent, Run
 from .executors import Executor, parse_executor
@@ -47,7 +47,7 @@ def start(
     pool: Pool | Sequence[Pool] | None = None,
     cancel_grace: float = DEFAULT_CANCEL_GRACE,
     executor: str | Executor | None = None,
-    block_threshold: float | None = DEFAULT_BLOCK_THRESHOLD,
+    block_threshold: Any = DEFAULT,
     breakpoints: Sequence[str] = (),
 ) -> Run:
     """Start a run on the running event loop and return its `Run` handle at once.
@@ -65,6 +65,7 @@ def start(
         object (e.g. `graphdeck.executors.DaskExecutor`) you own. Child runs share it.
     block_threshold: seconds the event loop may stand still before the run reports
         whose code blocked it (a `RunWarning` of kind "loop_blocked"); None: never.
+        Default: `graphdeck.limits.BLOCK_THRESHOLD` (0.1 s).
     breakpoints: node ids or tool names; a matching node is held before it starts and
         the run pauses (`Run.held`, `resume`, `step`, `set_inputs`).
 
