@@ -97,7 +97,7 @@ class Scheduler:
         # its caller holds. (This task's context is its own copy: nothing leaks out.)
         _context.inside_node.set(True)
         machine = self.machine
-        ready, workers = machine.ready, self.workers
+        ready, workers, cap = machine.ready, self.workers, machine.cap
         # The handlers of the two changes every node makes here, from the machine's
         # tables, called directly (`machine.start` / `succeed` would add a call each).
         into_running, into_succeeded = machine.into[RUNNING.code], machine.into[SUCCEEDED.code]
@@ -144,7 +144,8 @@ class Scheduler:
                 finally:
                     if node._worker is task:
                         self._release(node)
-                    if len(ready) > len(workers) + self.inline - self.claimed:
+                    busy = len(workers) + self.inline
+                    if busy < cap and len(ready) > busy - self.claimed:
                         self.fill()
         finally:
             workers.discard(task)
