@@ -225,3 +225,30 @@ def test_a_tool_that_exits_fails_its_node_and_the_cli_reports_it(tmp_path: Path)
     assert "b: 2" in out
     assert "rude_0: SystemExit: 4" in err
     assert "Traceback" not in err
+
+
+def test_a_run_whose_tool_exits_is_recorded_as_failed_not_running(tmp_path: Path) -> None:
+    from graphdeck.store import RunStore
+
+    path = _graph_file(
+        tmp_path,
+        """
+        import sys
+        from graphdeck import graphify, tool
+
+        @tool(outputs=["out"])
+        async def rude(x: int):
+            sys.exit(4)
+
+        @graphify(name="g", inputs=[], outputs=["out"])
+        def g():
+            return {"out": rude(x=1).out}
+        """,
+    )
+    db = tmp_path / "history.sqlite3"
+    code, _, err, _ = _graphdeck("run", str(path), "--store", str(db))
+    assert code == 1, err
+    [summary] = RunStore(db).runs()
+    assert summary.state == "failed"
+    [node] = RunStore(db).load(summary.id).nodes
+    assert node.state == "failed" and node.error == "SystemExit: 4"
