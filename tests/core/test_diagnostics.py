@@ -44,7 +44,17 @@ def only_polite():
 
 
 def blocks(handle) -> list:
-    return [w for w in handle.warnings if w.kind == "loop_blocked"]
+    """Blocks blamed on a node or an agent.
+
+    A loaded CI machine can stall the loop in the runtime itself (a garbage
+    collection); those are reported as "outside any node" and are not what these
+    tests are about.
+    """
+    return [
+        w
+        for w in handle.warnings
+        if w.kind == "loop_blocked" and (w.node_id or w.details.get("agent"))
+    ]
 
 
 async def test_a_blocking_tool_yields_one_warning_naming_the_node_and_its_line() -> None:
@@ -169,9 +179,7 @@ async def test_a_ready_node_waits_for_a_slot_and_says_which_nodes_hold_them() ->
     handle = start(g, max_concurrency=2)
     await until(handle, lambda: handle.occupancy.active == 2)
     assert handle.nodes["polite_2"].state is S.READY
-    assert handle.waiting_for("polite_2") == {
-        "slot": {"cap": 2, "busy": ["polite_0", "polite_1"]}
-    }
+    assert handle.waiting_for("polite_2") == {"slot": {"cap": 2, "busy": ["polite_0", "polite_1"]}}
     handle.cancel()
     await handle.wait()
 

@@ -273,8 +273,12 @@ async def test_tool_swallowing_cancellation_is_abandoned_and_reported_by_name() 
     assert node.state is S.CANCELLED
     assert isinstance(node.error, CancellationIgnored)
     assert "stubborn" in str(node.error)
-    warnings = [e for e in handle.events_since(0) if isinstance(e, RunWarning)]
-    assert warnings and "stubborn" in warnings[0].message
+    # A loaded machine may add a "loop_blocked" warning (a GC pause); only the
+    # abandonment is this test's business.
+    abandoned = [
+        e for e in handle.events_since(0) if isinstance(e, RunWarning) and e.kind == "abandoned"
+    ]
+    assert abandoned and "stubborn" in abandoned[0].message
     release.set()  # let the abandoned code end so the test leaves nothing behind
     await asyncio.wait(list(handle._abandoned))
 
