@@ -81,7 +81,7 @@ class MainWindow(QMainWindow):
         self.remembered = Remembered(settings)
         self.session = MonitorSession(store, store_problem, self)
         self.document = GraphDocument(self)
-        self.preview = GraphPreview(self)
+        self.preview = GraphPreview(self, prover=self.document.prove_build)
         self.reruns = RerunFlow(self.session, self.document, self)
         self.history_rerun = HistoryRerun(self.session, self.document, self.open_file, self)
         # Invariant: `current` is the run selected in the runs list, the one every view shows.
