@@ -72,7 +72,10 @@ class LoadProcess(QObject):
         return await self._ask({"build": name, "inputs": inputs})
 
     def kill(self) -> None:
-        """Stop the child now (whatever it runs); a request in flight raises ChildEnded."""
+        """Stop the child now (whatever it runs); a request in flight raises ChildEnded.
+        Once only: after that the QProcess may already be deleted (`dispose`)."""
+        if self._stopped:
+            return
         self._stopped = True
         if self._process.state() != QProcess.ProcessState.NotRunning:
             self._process.kill()
@@ -81,8 +84,9 @@ class LoadProcess(QObject):
     def dispose(self) -> None:
         """Kill the child and delete this object once the process has ended (deleting a
         QProcess still running makes Qt wait for it, on the GUI thread)."""
+        running = self._process.state() != QProcess.ProcessState.NotRunning
         self.kill()
-        if self._process.state() == QProcess.ProcessState.NotRunning:
+        if not running:
             self.deleteLater()
         else:
             self._process.finished.connect(self.deleteLater)

@@ -49,6 +49,7 @@ from .preview import GraphPreview
 from .problems import describe_problem
 from .remembered import Remembered
 from .rerun_flow import RerunFlow
+from .run_again import RunAgain
 from .runs_list import RunsListModel, progress_text
 from .session import MonitorSession
 from .tasks import OwnedTasks
@@ -84,6 +85,7 @@ class MainWindow(QMainWindow):
         self.preview = GraphPreview(self, prover=self.document.prove_build)
         self.reruns = RerunFlow(self.session, self.document, self)
         self.history_rerun = HistoryRerun(self.session, self.document, self.open_file, self)
+        self.run_again_flow = RunAgain(self.session, self.document, self.open_file, self)
         # Invariant: `current` is the run selected in the runs list, the one every view shows.
         self.current: RunTracker | None = None
         self._rerun_allowed: bool | None = None  # as last set by `_set_rerun_allowed`
@@ -187,6 +189,7 @@ class MainWindow(QMainWindow):
         self.run_again_action.triggered.connect(self._on_run_again_action_triggered)
         self.quit_action.triggered.connect(self.close)
 
+        self.document.loading.connect(self._on_document_loading)
         self.document.failed.connect(self._on_document_failed)
         self.setup.ready_changed.connect(self._on_setup_ready_changed)
         self.setup.preview_changed.connect(self._on_setup_preview_changed)
@@ -210,10 +213,12 @@ class MainWindow(QMainWindow):
         )
         for flow in (self.reruns, self.history_rerun):
             flow.highlight.connect(self.graph_view.highlight)
+        for flow in (self.reruns, self.history_rerun, self.run_again_flow):
             flow.problem.connect(self.controls.show_error)
         self.reruns.note.connect(self._on_reruns_note)
         self.reruns.started.connect(self._on_reruns_started)
         self.history_rerun.started.connect(self._on_history_rerun_started)
+        self.run_again_flow.started.connect(self._on_history_rerun_started)
         self.history.open_requested.connect(self.open_stored_run)
         self._history_refresh.triggered.connect(self.history.refresh)
         self._recorder_watch.timeout.connect(self._on_recorder_watch_timeout)
@@ -294,6 +299,12 @@ class MainWindow(QMainWindow):
         self.open_file(action.data())
 
     @Slot(str)
+    def _on_document_loading(self, path: str) -> None:
+        # A run of another file must not stay on screen as if it were the new file's.
+        if self.current is not None and self.current.file != Path(path):
+            self.controls.runs_list.clear_selection()
+
+    @Slot(str)
     def _on_document_failed(self, _message: str) -> None:
         self.statusBar().showMessage("could not load the graph file", 5000)
 
@@ -334,6 +345,7 @@ class MainWindow(QMainWindow):
                 self.controls.run_options(),
                 built=built,
                 file=self.document.path,
+                loaded_at=self.document.loaded_at,
             )
         except (ValueError, TypeError) as exc:  # a GraphBuildError or InputError too
             self.controls.show_error(describe_problem(exc, self.document.path))
@@ -343,19 +355,10 @@ class MainWindow(QMainWindow):
         self.controls.runs_list.select(tracker)
         return tracker.run
 
-    def run_again(self) -> Run | None:
-        """A new run of the selected run's graph with its inputs (the file's current code)."""
-        if self.current is None:
-            return None
-        try:
-            again = self.session.run_again(self.current, self.document.graphs, self.document.path)
-        except (ValueError, TypeError) as exc:
-            self.controls.show_error(describe_problem(exc, self.document.path))
-            return None
-        if again is None:
-            return None
-        self.controls.runs_list.select(again)
-        return again.run
+    def run_again(self) -> asyncio.Task[RunTracker | None] | None:
+        """A new run of the selected run's graph with its inputs (the file's current code,
+        refused after a reload that failed; see `RunAgain`)."""
+        return None if self.current is None else self.run_again_flow.start(self.current)
 
     def cancel_current_run(self) -> None:
         if self.current is not None:
@@ -460,9 +463,8 @@ class MainWindow(QMainWindow):
         self.cancel_action.setEnabled(tracker is not None and not tracker.run.done)
         self._set_rerun_allowed(tracker is not None and tracker.run.done)
         self.details.show_tracker(tracker)
-        if tracker is not None:
-            self.graph_view.show_nodes(tracker.run.graph._nodes)
-            self.progress_label.setText(progress_text(tracker))
+        self.graph_view.show_nodes(tracker.run.graph._nodes if tracker is not None else {})
+        self.progress_label.setText(progress_text(tracker) if tracker is not None else "")
 
     @Slot(object)
     def _on_controller_run_updated(self, tracker: RunTracker) -> None:
@@ -525,6 +527,7 @@ class MainWindow(QMainWindow):
         self._history_refresh.cancel()
         self._tasks.cancel_all()
         self.history_rerun.cancel()
+        self.run_again_flow.cancel()
         self.history.stop()
         self.document.close()
         self.preview.clear()

@@ -119,6 +119,10 @@ class RunsList(QListView):
     def select_row(self, row: int) -> None:
         self.setCurrentIndex(self.model().index(row))
 
+    def clear_selection(self) -> None:
+        """Select no run: every view shows none."""
+        self.setCurrentIndex(QModelIndex())
+
     def texts(self) -> list[str]:
         """Every row as shown."""
         model = self.model()

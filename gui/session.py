@@ -83,8 +83,10 @@ class MonitorSession(QObject):
         *,
         built: TaskGraph | None = None,
         file: Path | None = None,
+        loaded_at: float | None = None,
     ) -> RunTracker:
-        """Start and follow a run of `definition` with `inputs`, recorded as from `file`.
+        """Start and follow a run of `definition` with `inputs`, recorded as from `file`
+        (its code loaded at `loaded_at`).
 
         `built`: its graph already built for exactly these inputs (the preview built it
         off the GUI thread); it runs as it is instead of being built again here.
@@ -103,17 +105,8 @@ class MonitorSession(QObject):
             self.recorder.record(handle, file=file)
         tracker = self.controller.track(handle)
         tracker.target, tracker.options = definition, options
+        tracker.file, tracker.loaded_at = file, loaded_at
         return tracker
-
-    def run_again(
-        self, tracker: RunTracker, graphs: Mapping[str, GraphDef], file: Path | None
-    ) -> RunTracker | None:
-        """A new run like `tracker`'s (same inputs and options) with the graph's current
-        definition in `graphs` (the file may have been edited since). None: unknown graph."""
-        if tracker.target is None:
-            return None
-        definition = graphs.get(getattr(tracker.target, "name", ""), tracker.target)
-        return self.start(definition, dict(tracker.run.inputs), tracker.options, file=file)  # type: ignore[arg-type]
 
     def rerun(
         self,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import heapq
 import time
 from collections import Counter
+from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -40,6 +41,8 @@ class RunTracker:
         self.run = run
         self.target: object = None  # the graph definition it ran ("Run again")
         self.options = RunOptions()  # the start() options it ran with
+        self.file: Path | None = None  # the graph file it came from (None: no file)
+        self.loaded_at: float | None = None  # when that file's code was loaded
         self.depth = depth  # 0 for a top-level run, 1 for its child runs, …
         self.index = 0
         self.counts: Counter[NodeState] = Counter()

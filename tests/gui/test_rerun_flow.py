@@ -88,8 +88,10 @@ def test_edited_inputs_and_run_again(qtbot, window, tmp_path) -> None:
     assert first.nodes["step_3"].inputs == {"name": "d", "x": 40}
     assert first.outputs == {"v": 3 + 41}
 
-    second = window.run_again()
-    assert second is not None and second is not first
+    starting = window.run_again()
+    qtbot.waitUntil(starting.done, timeout=10000)
+    second = starting.result().run
+    assert second is not first and window.current.run is second
     qtbot.waitUntil(lambda: second.done, timeout=10000)
     assert second.outputs == {"v": 5}  # the graph's own inputs, not the edit
     assert len(run_rows(window)) == 2
