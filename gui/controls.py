@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 from graphdeck.runner import DEFAULT_MAX_CONCURRENCY
 
 from .inputs_form import InputsForm
+from .labels import wrapping
 from .run_options import EXECUTOR_CHOICES, RunOptions, executor_spec
 from .runs_list import RunsList, RunsListModel
 
@@ -31,16 +32,13 @@ class ControlsPanel(QWidget):
 
     def __init__(self, runs: RunsListModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.file_label = QLabel(NO_FILE)
-        self.file_label.setWordWrap(True)
-        self.error_label = QLabel("")
+        self.file_label = wrapping(QLabel(NO_FILE))
+        self.error_label = wrapping(QLabel(""))
         self.error_label.setObjectName("load-error")
-        self.error_label.setWordWrap(True)
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         # What the file's code keeps us waiting for, and the way out of it.
-        self.waiting_label = QLabel("")
+        self.waiting_label = wrapping(QLabel(""))
         self.waiting_label.setObjectName("waiting")
-        self.waiting_label.setWordWrap(True)
         self.stop_button = QPushButton("Stop waiting")
         self.stop_button.setObjectName("stop-waiting")
         self.stop_button.setToolTip("stop the import or build of the graph file under way")

@@ -47,6 +47,7 @@ from superqt.utils import QSignalDebouncer
 from graphdeck.store import RunStore, RunSummary, StoreError, export_run
 
 from .dialogs import YES, ask_yes_no
+from .labels import wrapping
 from .tasks import OwnedTasks
 from .theme import run_colour
 
@@ -143,20 +144,17 @@ class HistoryPanel(QWidget):
         self._jobs = OwnedTasks()  # queries, exports and deletions under way
         self._filter_debounce = QSignalDebouncer(parent=self)
         self._filter_debounce.setTimeout(FILTER_DEBOUNCE_MS)
-        self.problem = QLabel("")
+        self.problem = wrapping(QLabel(""))
         self.problem.setObjectName("history-problem")
-        self.problem.setWordWrap(True)
         self.problem.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         # What the history writer could not record (Recorder.problem), beside what this
         # pane could not read (`problem`).
-        self.recorder_problem = QLabel("")
+        self.recorder_problem = wrapping(QLabel(""))
         self.recorder_problem.setObjectName("history-recorder-problem")
-        self.recorder_problem.setWordWrap(True)
         self.recorder_problem.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.recorder_problem.setVisible(False)
-        self.location = QLabel("")
+        self.location = wrapping(QLabel(""))
         self.location.setObjectName("history-location")
-        self.location.setWordWrap(True)
         self.location.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.model = HistoryModel()
         self.table = QTableView()

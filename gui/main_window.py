@@ -45,6 +45,7 @@ from .graph_setup import GraphSetup
 from .graph_view import GraphView, Legend
 from .history import HistoryPanel
 from .history_rerun import HistoryRerun
+from .labels import ElidedLabel, wrapping
 from .preview import GraphPreview
 from .problems import describe_problem
 from .remembered import Remembered
@@ -112,7 +113,7 @@ class MainWindow(QMainWindow):
 
     def _build_widgets(self) -> None:
         self.graph_view = GraphView()
-        self.preview_note = QLabel("")
+        self.preview_note = wrapping(QLabel(""))
         self.preview_note.setObjectName("preview-note")
         self.preview_note.hide()
         center = QWidget()
@@ -133,7 +134,7 @@ class MainWindow(QMainWindow):
         controls_dock.raise_()
         right = Qt.DockWidgetArea.RightDockWidgetArea
         self._add_dock("Details", "dock-details", self.details, right)
-        self.progress_label = QLabel("")
+        self.progress_label = ElidedLabel("")
         self.progress_label.setObjectName("progress")
         self.statusBar().addPermanentWidget(self.progress_label)
 

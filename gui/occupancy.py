@@ -8,6 +8,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from .labels import ElidedLabel, wrapping
 from .tracker import RunTracker
 
 #: more samples than a plot is wide in pixels only cost time (and pyqtgraph cannot
@@ -41,7 +42,7 @@ def _step_up(seconds: float) -> float:
 class OccupancyPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.numbers = QLabel("active 0 · peak 0 · cap –")
+        self.numbers = ElidedLabel("active 0 · peak 0 · cap –")
         self.numbers.setObjectName("occupancy-numbers")
         self.plot = pg.PlotWidget(background="w")
         self.plot.setLabel("left", "active slots")
@@ -56,7 +57,7 @@ class OccupancyPanel(QWidget):
         self.plot.addItem(self.cap_line)
         self.peak_marker = pg.ScatterPlotItem(size=9, brush=pg.mkBrush("#f59e0b"))
         self.plot.addItem(self.peak_marker)
-        self.groups = QLabel("")
+        self.groups = wrapping(QLabel(""))
         self.groups.setObjectName("group-occupancy")
         self._axes_for: tuple[int, bool] | None = None
         layout = QVBoxLayout(self)

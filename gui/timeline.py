@@ -13,10 +13,11 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from graphdeck import NodeState
 
+from .labels import ElidedLabel
 from .theme import NODE_COLOURS
 from .tracker import RunTracker
 
@@ -32,7 +33,7 @@ class TimelinePanel(QWidget):
         super().__init__(parent)
         self.plot: pg.PlotWidget | None = None
         self.items: dict[NodeState, pg.BarGraphItem] = {}
-        self.selection = QLabel("Click a bar to select its node.")
+        self.selection = ElidedLabel("Click a bar to select its node.")
         self.selection.setObjectName("timeline-selection")
         self._layout = QVBoxLayout(self)
         self._layout.addWidget(self.selection)
