@@ -46,6 +46,9 @@ class RunTracker:
         self.depth = depth  # 0 for a top-level run, 1 for its child runs, …
         self.index = 0
         self.counts: Counter[NodeState] = Counter()
+        # Invariant: the nodes RUNNING now, by `NodeKind`: only tool nodes hold a slot of
+        # the cap; a map node runs while its items do, a parallel item under its own limit.
+        self.running_kinds: Counter[str] = Counter()
         self.states: dict[str, NodeState] = {}
         self.occupancy_times: list[float] = []
         self.occupancy_active: list[int] = []
@@ -95,9 +98,14 @@ class RunTracker:
         inputs: dict | None,
     ) -> None:
         node_id, states, counts = node.id, self.states, self.counts
-        counts[states[node_id]] -= 1
+        was = states[node_id]
+        counts[was] -= 1
         states[node_id] = state
         counts[state] += 1
+        if was is RUNNING:
+            self.running_kinds[node.kind] -= 1
+        if state is RUNNING:
+            self.running_kinds[node.kind] += 1
         self.changed_nodes.add(node_id)
         self._track_bar(node, state, time)
 
