@@ -65,7 +65,7 @@ class DetailsTabs(QTabWidget):
         self.log.clear()
         self._refresh_throttle.cancel()
         self.results.show_run(tracker.run if tracker is not None else None)
-        self.inspector.show_node(None)
+        self.inspector.show_tracker(tracker)
         if tracker is not None:
             self._append_messages(tracker)
             self._refresh_shown()

@@ -205,6 +205,7 @@ class MainWindow(QMainWindow):
         self.session.wound_down.connect(self._on_session_wound_down)
 
         self.graph_view.node_selected.connect(self._on_graph_view_node_selected)
+        self.graph_view.scene().selectionChanged.connect(self._on_scene_selection_changed)
         self.graph_view.cancel_node_requested.connect(self.cancel_node)
         self.graph_view.rerun_requested.connect(self.ask_rerun)
         self.details.timeline.node_selected.connect(self._on_timeline_node_selected)
@@ -388,7 +389,10 @@ class MainWindow(QMainWindow):
         node_reruns = allowed and self._current_stored() is None  # a stored run is read-only
         self.graph_view.rerun_allowed = node_reruns
         self.details.inspector.rerun_allowed = node_reruns
-        self.rerun_failed_action.setEnabled(allowed)
+        failed = self.current is not None and self.current.something_failed
+        # (a live agent has no static graph to re-run the failed part of)
+        agent = node_reruns and self.current is not None and self.current.run.is_agent
+        self.rerun_failed_action.setEnabled(allowed and failed and not agent)
         self.run_again_action.setEnabled(allowed and self.current is not None)
         self.details.inspector.refresh()
 
@@ -489,6 +493,11 @@ class MainWindow(QMainWindow):
         if self.current is not None and node_id in self.current.run.nodes:
             self.details.inspector.show_node(self.current.run.nodes[node_id])
         self.details.setCurrentWidget(self.details.timeline)
+
+    @Slot()
+    def _on_scene_selection_changed(self) -> None:
+        if not self.graph_view.scene().selectedItems():  # nothing selected: nothing inspected
+            self.details.inspector.show_node(None)
 
     @Slot(str)
     def _on_graph_view_node_selected(self, node_id: str) -> None:

@@ -33,7 +33,8 @@ def run_row_text(tracker: RunTracker) -> str:
     run = tracker.run
     indent = "    " * tracker.depth + ("↳ " if tracker.depth else "")
     where = "  (history)" if isinstance(run, StoredRunView) else ""
-    return f"{indent}{run.name}  {run.id[:6]}  —  {run.state.value}{where}"
+    again = f" · re-run {tracker.rounds - 1}" if tracker.rounds > 1 else ""
+    return f"{indent}{run.name}  {run.id[:6]}  —  {run.state.value}{again}{where}"
 
 
 def _plural(count: int, word: str) -> str:

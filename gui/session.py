@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from graphdeck.store import (
 )
 
 from .run_options import RunOptions
-from .tracker import RunController, RunTracker
+from .tracker import CancelAsked, RunController, RunTracker
 
 
 class MonitorSession(QObject):
@@ -119,13 +120,19 @@ class MonitorSession(QObject):
     ) -> None:
         """Re-run part of a finished run in place (see `Run.rerun`), and follow it again."""
         tracker.run.rerun(node_id, mode=mode, tools=tools, inputs=inputs)
+        tracker.cancel_asked = CancelAsked()  # what was asked of the last round is done
         self.controller.follow(tracker)
 
     def cancel(self, tracker: RunTracker) -> None:
+        if not tracker.run.done:
+            tracker.cancel_asked.run_at = time.time()
         tracker.run.cancel()
 
     def cancel_node(self, tracker: RunTracker, node_id: str) -> None:
         if not isinstance(tracker.run, StoredRunView):  # a stored run is read-only
+            node = tracker.run.nodes.get(node_id)
+            if node is not None and not node.state.is_terminal:
+                tracker.cancel_asked.nodes.add(node_id)
             tracker.run.cancel_node(node_id)
 
     # -- the history --------------------------------------------------------------------
@@ -167,7 +174,7 @@ class MonitorSession(QObject):
         """Cancel every run gracefully and wind down (once); `wound_down` says when done."""
         if self._shutdown is None:
             for tracker in self.controller.live():
-                tracker.run.cancel()
+                self.cancel(tracker)
             self._shutdown = asyncio.get_running_loop().create_task(self._wind_down())
         return self._shutdown
 

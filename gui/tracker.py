@@ -11,6 +11,7 @@ from __future__ import annotations
 import heapq
 import time
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -32,6 +33,16 @@ from .run_options import RunOptions
 REFRESH_HZ = 30
 RUNNING, RETRYING = NodeState.RUNNING, NodeState.RETRYING
 TERMINAL = frozenset(state for state in NodeState if state.is_terminal)
+UNSUCCESSFUL = (NodeState.FAILED, NodeState.TIMED_OUT, NodeState.CANCELLED, NodeState.SKIPPED)
+
+
+@dataclass
+class CancelAsked:
+    """The cancels this window asked of a run: the core records that a node was cancelled,
+    not by whom, so the monitor remembers what it asked itself."""
+
+    nodes: set[str] = field(default_factory=set)  # `cancel_node` asked for these
+    run_at: float | None = None  # when the whole run was asked to cancel
 
 
 class RunTracker:
@@ -43,6 +54,7 @@ class RunTracker:
         self.options = RunOptions()  # the start() options it ran with
         self.file: Path | None = None  # the graph file it came from (None: no file)
         self.loaded_at: float | None = None  # when that file's code was loaded
+        self.cancel_asked = CancelAsked()
         self.depth = depth  # 0 for a top-level run, 1 for its child runs, …
         self.index = 0
         self.counts: Counter[NodeState] = Counter()
@@ -67,6 +79,7 @@ class RunTracker:
         # long ago), or now for a run about to start.
         self.started_wall = run.started_at or time.time()
         self.finished = False
+        self.rounds = 0  # the first round, then one per re-run
 
     def poll(self) -> bool:
         """Take the new events; True if anything changed.
@@ -130,6 +143,7 @@ class RunTracker:
             self.messages.append((event.time, "warning", event.message))
         elif type(event) is RunStarted:
             self.finished = False
+            self.rounds += 1
         elif type(event) is RunFinished:
             self.finished = True
             if event.error is not None:
@@ -151,6 +165,11 @@ class RunTracker:
     def _new_lane(self) -> int:
         self.lanes += 1
         return self.lanes - 1
+
+    @property
+    def something_failed(self) -> bool:
+        """A node failed, timed out, was cancelled or skipped: "Re-run failed" has work."""
+        return any(self.counts[state] for state in UNSUCCESSFUL)
 
     @property
     def caught_up(self) -> bool:
