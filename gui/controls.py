@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
@@ -109,8 +111,9 @@ class ControlsPanel(QWidget):
         self.stop_button.setVisible(bool(text))
 
     def show_graphs(self, path: str, names: list[str]) -> None:
-        """The file loaded: list its graphs, keeping the chosen one if it is still there."""
-        self.file_label.setText(path)
+        """The file loaded: list its graphs, keeping the chosen one if it is still there;
+        the time it was loaded tells a reload (Ctrl+R, a save) from the last one."""
+        self.file_label.setText(f"{path}\nloaded at {time.strftime('%H:%M:%S')}")
         self.error_label.setText("")
         previous = self.graph_combo.currentText()
         self.graph_combo.blockSignals(True)

@@ -48,6 +48,7 @@ from .history_rerun import HistoryRerun
 from .labels import ElidedLabel, wrapping
 from .preview import GraphPreview
 from .problems import describe_problem
+from .recorder_watch import RecorderWatch
 from .remembered import Remembered
 from .rerun_flow import RerunFlow
 from .run_again import RunAgain
@@ -59,8 +60,6 @@ from .tracker import RunTracker
 
 #: list a run in the history pane once the recorder has had its turn to write it
 HISTORY_REFRESH_MS = int(WRITE_INTERVAL_S * 2500)
-#: how often the window asks the history writer whether something could not be recorded
-RECORDER_WATCH_MS = int(WRITE_INTERVAL_S * 2500)
 
 
 class MainWindow(QMainWindow):
@@ -93,10 +92,6 @@ class MainWindow(QMainWindow):
         self._tasks = OwnedTasks()  # opening stored runs, starting a file's run
         self._history_refresh = QSignalDebouncer(parent=self)
         self._history_refresh.setTimeout(HISTORY_REFRESH_MS)
-        # Recorder.problem is set on the writer's thread: polled, and shown while it lasts.
-        self._recorder_watch = QTimer(self)
-        self._recorder_watch.setInterval(RECORDER_WATCH_MS)
-        self._recorder_problem: str | None = None  # as last shown
         self.setWindowTitle("graphdeck")
         self.setWindowIcon(QIcon(icon_path()))
         self.setAcceptDrops(True)
@@ -106,8 +101,9 @@ class MainWindow(QMainWindow):
         self._connect_signals()
         self._restore_layout()
         self.history.set_store(self.session.store, self.session.store_problem)
-        if self.session.recorder is not None:
-            self._recorder_watch.start()
+        self.recorder_watch = RecorderWatch(
+            self.session.recorder, self.history, self.statusBar(), self
+        )
 
     # -- construction -------------------------------------------------------------------
 
@@ -191,6 +187,7 @@ class MainWindow(QMainWindow):
         self.quit_action.triggered.connect(self.close)
 
         self.document.loading.connect(self._on_document_loading)
+        self.document.loaded.connect(self._on_document_loaded)
         self.document.failed.connect(self._on_document_failed)
         self.setup.ready_changed.connect(self._on_setup_ready_changed)
         self.setup.preview_changed.connect(self._on_setup_preview_changed)
@@ -209,6 +206,7 @@ class MainWindow(QMainWindow):
         self.graph_view.cancel_node_requested.connect(self.cancel_node)
         self.graph_view.rerun_requested.connect(self.ask_rerun)
         self.details.timeline.node_selected.connect(self._on_timeline_node_selected)
+        self.details.log.node_selected.connect(self._on_log_node_selected)
         self.details.inspector.cancel_node_requested.connect(self.cancel_node)
         self.details.inspector.rerun_with_inputs_requested.connect(
             self._on_inspector_rerun_with_inputs_requested
@@ -223,22 +221,6 @@ class MainWindow(QMainWindow):
         self.run_again_flow.started.connect(self._on_history_rerun_started)
         self.history.open_requested.connect(self.open_stored_run)
         self._history_refresh.triggered.connect(self.history.refresh)
-        self._recorder_watch.timeout.connect(self._on_recorder_watch_timeout)
-
-    @Slot()
-    def _on_recorder_watch_timeout(self) -> None:
-        """What the history writer could not record: in the history pane and the status
-        bar while it lasts (a run must not lose its history silently)."""
-        recorder = self.session.recorder
-        problem = recorder.problem if recorder is not None else None
-        if problem == self._recorder_problem:
-            return
-        shown, self._recorder_problem = self._recorder_problem, problem
-        self.history.set_recorder_problem(problem)
-        if problem:
-            self.statusBar().showMessage(problem)
-        elif self.statusBar().currentMessage() == shown:
-            self.statusBar().clearMessage()
 
     # -- files --------------------------------------------------------------------------
 
@@ -302,13 +284,20 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_document_loading(self, path: str) -> None:
+        self.statusBar().showMessage(f"loading {Path(path).name} …")  # Ctrl+R says so too
         # A run of another file must not stay on screen as if it were the new file's.
         if self.current is not None and self.current.file != Path(path):
             self.controls.runs_list.clear_selection()
 
+    @Slot()
+    def _on_document_loaded(self) -> None:
+        name, count = getattr(self.document.path, "name", ""), len(self.document.graphs)
+        self.statusBar().showMessage(f"loaded {name}: {count} graph(s)", 5000)
+
     @Slot(str)
     def _on_document_failed(self, _message: str) -> None:
-        self.statusBar().showMessage("could not load the graph file", 5000)
+        name = getattr(self.document.path, "name", "the graph file")
+        self.statusBar().showMessage(f"could not load {name} (the reason is under it)", 8000)
 
     def selected_graph(self) -> GraphDef | None:
         return self.setup.selected_graph()
@@ -489,10 +478,18 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_timeline_node_selected(self, node_id: str) -> None:
+        self._select_node(node_id)
+        self.details.setCurrentWidget(self.details.timeline)
+
+    @Slot(str)
+    def _on_log_node_selected(self, node_id: str) -> None:
+        self._select_node(node_id)
+        self.details.setCurrentWidget(self.details.inspector)
+
+    def _select_node(self, node_id: str) -> None:
         self.graph_view.select_node(node_id)  # its node, or the group holding it
         if self.current is not None and node_id in self.current.run.nodes:
             self.details.inspector.show_node(self.current.run.nodes[node_id])
-        self.details.setCurrentWidget(self.details.timeline)
 
     @Slot()
     def _on_scene_selection_changed(self) -> None:

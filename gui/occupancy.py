@@ -84,9 +84,10 @@ class OccupancyPanel(QWidget):
             values = np.concatenate(([0.0], values, [values[-1]]))
             times, values = peaks_per_bin(times, values, MAX_POINTS)
             self.curve.setData(times, values, stepMode="right")
-            # Grow the x range in steps: an axis whose range changes every frame is
-            # re-rendered every frame.
-            self.plot.setXRange(0, _step_up(times[-1]), padding=0)
+            # While live, grow the x range in steps: an axis whose range changes every
+            # frame is re-rendered every frame. Once finished, it ends where the run ended.
+            last = times[-1] if tracker.run.done else _step_up(times[-1])
+            self.plot.setXRange(0, max(last, 1e-3), padding=0)
             top = int(values.argmax())
             self.peak_marker.setData([times[top]], [values[top]])
         else:

@@ -28,6 +28,7 @@ from graphdeck.events import (
     RunWarning,
 )
 
+from .log_entries import LOGGED, LogEntry, NodeLines
 from .run_options import RunOptions
 
 REFRESH_HZ = 30
@@ -65,7 +66,8 @@ class RunTracker:
         self.occupancy_times: list[float] = []
         self.occupancy_active: list[int] = []
         self.group_occupancy: dict[str, tuple[int, int, int | None]] = {}
-        self.messages: list[tuple[float, str, str]] = []  # (time, source, text)
+        self.messages: list[LogEntry] = []  # the run's log
+        self._node_lines = NodeLines(self.messages)
         self.changed_nodes: set[str] = set()
         # Timeline: one bar per attempt, [node_id, start, end or None, state, lane]. A
         # running attempt takes the lowest free lane, so lanes are the slots in use.
@@ -90,6 +92,7 @@ class RunTracker:
         if end == self.index:
             return False
         self.index = self.run.visit(self, self.index, end)
+        self._node_lines.end_batch()
         return True
 
     # -- graphdeck.eventlog.RowVisitor ---------------------------------------------------
@@ -119,6 +122,8 @@ class RunTracker:
             self.running_kinds[node.kind] -= 1
         if state is RUNNING:
             self.running_kinds[node.kind] += 1
+        elif state in LOGGED:
+            self._node_lines.add(time, node_id, state, attempt, error)
         self.changed_nodes.add(node_id)
         self._track_bar(node, state, time)
 
@@ -138,16 +143,16 @@ class RunTracker:
         elif type(event) is NodePlaced:
             self.workers[event.node_id] = event.worker
         elif type(event) is ChannelMessage:
-            self.messages.append((event.time, event.channel, event.text))
+            self.messages.append(LogEntry(event.time, event.channel, event.text))
         elif type(event) is RunWarning:
-            self.messages.append((event.time, "warning", event.message))
+            self.messages.append(LogEntry(event.time, "warning", event.message, event.node_id))
         elif type(event) is RunStarted:
             self.finished = False
             self.rounds += 1
         elif type(event) is RunFinished:
             self.finished = True
             if event.error is not None:
-                self.messages.append((event.time, "run", str(event.error)))
+                self.messages.append(LogEntry(event.time, "run", str(event.error)))
 
     def _track_bar(self, node: Node, state: NodeState, at: float) -> None:
         node_id = node.id

@@ -61,7 +61,7 @@ from graphdeck import graphify, tool
 def work(i):
     started = time.perf_counter()
     total = 0
-    for k in range(300_000):
+    for k in range(2_000_000):
         total += k * k
     return {"seconds": time.perf_counter() - started}
 
