@@ -12,6 +12,7 @@ import asyncio
 import signal
 import sys
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
@@ -62,6 +63,10 @@ def main(argv: Sequence[str] = ()) -> int:
     app.setOrganizationName("graphdeck")
     app.setStyleSheet(stylesheet())
     loop = GraphdeckEventLoop(app)
+    # qasync's default executor is made of QThreads: Qt aborts the process ("QThread:
+    # Destroyed while thread is still running") if one is busy when the app ends. Plain
+    # threads never take the app down that way.
+    loop.set_default_executor(ThreadPoolExecutor(thread_name_prefix="graphdeck-io"))
     asyncio.set_event_loop(loop)
     store, problem = open_store(args.store)
     window = MainWindow(QSettings(), store=store, store_problem=problem)

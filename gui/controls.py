@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QPushButton,
     QSpinBox,
@@ -16,6 +19,7 @@ from PySide6.QtWidgets import (
 from graphdeck.runner import DEFAULT_MAX_CONCURRENCY
 
 from .inputs_form import InputsForm
+from .labels import wrapping
 from .run_options import EXECUTOR_CHOICES, RunOptions, executor_spec
 from .runs_list import RunsList, RunsListModel
 
@@ -30,12 +34,18 @@ class ControlsPanel(QWidget):
 
     def __init__(self, runs: RunsListModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.file_label = QLabel(NO_FILE)
-        self.file_label.setWordWrap(True)
-        self.error_label = QLabel("")
+        self.file_label = wrapping(QLabel(NO_FILE))
+        self.error_label = wrapping(QLabel(""))
         self.error_label.setObjectName("load-error")
-        self.error_label.setWordWrap(True)
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # What the file's code keeps us waiting for, and the way out of it.
+        self.waiting_label = wrapping(QLabel(""))
+        self.waiting_label.setObjectName("waiting")
+        self.stop_button = QPushButton("Stop waiting")
+        self.stop_button.setObjectName("stop-waiting")
+        self.stop_button.setToolTip("stop the import or build of the graph file under way")
+        for widget in (self.waiting_label, self.stop_button):
+            widget.setVisible(False)
         self.graph_combo = QComboBox()
         self.graph_combo.setObjectName("graph-combo")
         self.inputs_form = InputsForm()
@@ -65,8 +75,12 @@ class ControlsPanel(QWidget):
         form.addRow("max concurrency", self.cap_spin)
         form.addRow("on error", self.policy_combo)
         form.addRow("executor", self.executor_combo)
+        waiting = QHBoxLayout()
+        waiting.addWidget(self.waiting_label, 1)
+        waiting.addWidget(self.stop_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.file_label)
+        layout.addLayout(waiting)
         layout.addWidget(self.error_label)
         layout.addLayout(form)
         layout.addWidget(QLabel("Inputs"))
@@ -85,12 +99,21 @@ class ControlsPanel(QWidget):
         self.graph_combo.setCurrentText(name)
 
     def show_loading(self, path: str) -> None:
+        """A load started: the previous file's error no longer holds."""
         self.file_label.setText(f"Loading {path} …")
+        self.error_label.setText("")
         self.run_button.setEnabled(False)
 
+    def show_waiting(self, text: str) -> None:
+        """`importing slow.py: 12 s, now at slow.py:8` with a Stop button ("" hides both)."""
+        self.waiting_label.setText(text)
+        self.waiting_label.setVisible(bool(text))
+        self.stop_button.setVisible(bool(text))
+
     def show_graphs(self, path: str, names: list[str]) -> None:
-        """The file loaded: list its graphs, keeping the chosen one if it is still there."""
-        self.file_label.setText(path)
+        """The file loaded: list its graphs, keeping the chosen one if it is still there;
+        the time it was loaded tells a reload (Ctrl+R, a save) from the last one."""
+        self.file_label.setText(f"{path}\nloaded at {time.strftime('%H:%M:%S')}")
         self.error_label.setText("")
         previous = self.graph_combo.currentText()
         self.graph_combo.blockSignals(True)

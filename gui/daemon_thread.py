@@ -14,6 +14,16 @@ T = TypeVar("T")
 
 def in_daemon_thread(fn: Callable[..., T], *args: object, name: str) -> asyncio.Future[T]:
     """Run `fn(*args)` in a new daemon thread called `name`; await the result on the loop.
+    (`start_daemon_thread` also gives the thread, to see where it is.)
+    """
+    return start_daemon_thread(fn, *args, name=name)[0]
+
+
+def start_daemon_thread(
+    fn: Callable[..., T], *args: object, name: str
+) -> tuple[asyncio.Future[T], threading.Thread]:
+    """Run `fn(*args)` in a new daemon thread called `name`: the future of its result on
+    the running loop, and the thread.
 
     Why not `asyncio.to_thread`: its pool threads are joined at exit, so one builder stuck
     in `while True` would keep the app from exiting; a daemon thread is abandoned instead.
@@ -40,5 +50,6 @@ def in_daemon_thread(fn: Callable[..., T], *args: object, name: str) -> asyncio.
         else:
             hand_over(future.set_result, value)
 
-    threading.Thread(target=work, name=name, daemon=True).start()
-    return future
+    thread = threading.Thread(target=work, name=name, daemon=True)
+    thread.start()
+    return future, thread

@@ -1,5 +1,6 @@
 """The details of the selected run, one tab each: inspector, results, occupancy,
-timeline and the log of its channel messages.
+timeline and the log (channel messages, warnings, and nodes that failed, retried or were
+cancelled).
 
 Only the tab on screen is refreshed while a run is live, at most `DETAILS_REFRESH_MS`
 apart (plots cost ~20 ms a frame to paint); the others catch up when shown, and every tab
@@ -8,25 +9,21 @@ gets the run's last word once it has finished.
 
 from __future__ import annotations
 
-import time
-
 from PySide6.QtCore import Slot
-from PySide6.QtWidgets import QPlainTextEdit, QTabWidget, QWidget
+from PySide6.QtWidgets import QTabWidget, QWidget
 from superqt.utils import QSignalThrottler
 
 from .inspector import Inspector
 from .occupancy import OccupancyPanel
 from .results import ResultsPanel
+from .run_log import RunLog, log_line
 from .timeline import TimelinePanel
 from .tracker import RunTracker
 
 DETAILS_REFRESH_MS = 100  # the tab on screen refreshes at most 10 times a second
 
 
-def log_line(stamp: float, source: str, text: str) -> str:
-    """`12:00:01.250  [source]  text`"""
-    clock = time.strftime("%H:%M:%S", time.localtime(stamp))
-    return f"{clock}.{int(stamp % 1 * 1000):03d}  [{source}]  {text}"
+__all__ = ["DETAILS_REFRESH_MS", "DetailsTabs", "log_line"]
 
 
 class DetailsTabs(QTabWidget):
@@ -38,9 +35,7 @@ class DetailsTabs(QTabWidget):
         self.results = ResultsPanel()
         self.occupancy = OccupancyPanel()
         self.timeline = TimelinePanel()
-        self.log = QPlainTextEdit()
-        self.log.setObjectName("channel-log")
-        self.log.setReadOnly(True)
+        self.log = RunLog()
         self.addTab(self.inspector, "Inspector")
         self.addTab(self.results, "Results")
         self.addTab(self.occupancy, "Occupancy")
@@ -65,7 +60,7 @@ class DetailsTabs(QTabWidget):
         self.log.clear()
         self._refresh_throttle.cancel()
         self.results.show_run(tracker.run if tracker is not None else None)
-        self.inspector.show_node(None)
+        self.inspector.show_tracker(tracker)
         if tracker is not None:
             self._append_messages(tracker)
             self._refresh_shown()
@@ -87,7 +82,7 @@ class DetailsTabs(QTabWidget):
 
     def _append_messages(self, tracker: RunTracker) -> None:
         for message in tracker.messages[self._shown_messages :]:
-            self.log.appendPlainText(log_line(*message))
+            self.log.add(message)
         self._shown_messages = len(tracker.messages)
 
     def _refresh_shown(self) -> None:

@@ -54,6 +54,8 @@ class GraphSetup(QObject):
         self._document.loading.connect(self._on_document_loading)
         self._document.loaded.connect(self._on_document_loaded)
         self._document.failed.connect(self._on_document_failed)
+        self._document.waiting.connect(self._on_document_waiting)
+        self._controls.stop_button.clicked.connect(self._on_stop_button_clicked)
         self._controls.graph_changed.connect(self._on_controls_graph_changed)
         self._controls.inputs_form.validity_changed.connect(self._on_inputs_form_validity_changed)
         self._preview.building.connect(self._on_preview_building)
@@ -113,6 +115,17 @@ class GraphSetup(QObject):
         self._file_loading = False
         self._controls.show_load_failed(str(self._document.path), message)
         self._request_preview()
+
+    @Slot(str)
+    def _on_document_waiting(self, text: str) -> None:
+        self._controls.show_waiting(text)
+        if self._preview.busy:  # a build: the canvas says it too
+            name = self._controls.selected_graph_name()
+            self.note_changed.emit(text or f"building graph {name!r} …")
+
+    @Slot()
+    def _on_stop_button_clicked(self) -> None:
+        self._document.stop_waiting()
 
     @Slot()
     def _on_controls_graph_changed(self) -> None:

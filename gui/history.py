@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import time
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QDate,
     QDateTime,
     QModelIndex,
@@ -25,7 +23,6 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -47,8 +44,9 @@ from superqt.utils import QSignalDebouncer
 from graphdeck.store import RunStore, RunSummary, StoreError, export_run
 
 from .dialogs import YES, ask_yes_no
+from .history_model import HistoryModel
+from .labels import wrapping
 from .tasks import OwnedTasks
-from .theme import run_colour
 
 Index = QModelIndex | QPersistentModelIndex
 ALL_STATES = "any state"
@@ -59,58 +57,6 @@ TRACE_FILTER = "Chrome trace, opens in Perfetto (*.trace.json)"
 JSON_FILTER = "Run as JSON (*.json)"
 #: typing a graph name asks for a query per key: query once the typing pauses this long
 FILTER_DEBOUNCE_MS = 150
-
-
-class HistoryModel(QAbstractTableModel):
-    HEADERS = ("started", "graph", "state", "nodes", "time", "run")
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.runs: list[RunSummary] = []
-
-    def set_runs(self, runs: list[RunSummary]) -> None:
-        self.beginResetModel()
-        self.runs = runs
-        self.endResetModel()
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.runs)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        run = self.runs[index.row()]
-        column = index.column()
-        if role == Qt.ItemDataRole.ForegroundRole and column == 2:
-            return QColor(run_colour(run.state))
-        if role == Qt.ItemDataRole.ToolTipRole:
-            started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run.started_at or 0))
-            return "\n".join(filter(None, [started, run.file, run.error]))
-        if role != Qt.ItemDataRole.DisplayRole:
-            return None
-        if column == 0:
-            started = run.started_at
-            if started is None:
-                return "-"
-            today = time.localtime()[:3] == time.localtime(started)[:3]
-            return time.strftime("%H:%M:%S" if today else "%b %d %H:%M", time.localtime(started))
-        if column == 1:
-            return run.graph
-        if column == 2:
-            return run.state
-        if column == 3:
-            return f"{run.nodes}" + (f"  ({run.unsuccessful} not ok)" if run.unsuccessful else "")
-        if column == 4:
-            return "-" if run.duration is None else f"{run.duration:.2f} s"
-        return run.id
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.HEADERS[section]
-        return None
 
 
 class HistoryPanel(QWidget):
@@ -143,20 +89,17 @@ class HistoryPanel(QWidget):
         self._jobs = OwnedTasks()  # queries, exports and deletions under way
         self._filter_debounce = QSignalDebouncer(parent=self)
         self._filter_debounce.setTimeout(FILTER_DEBOUNCE_MS)
-        self.problem = QLabel("")
+        self.problem = wrapping(QLabel(""))
         self.problem.setObjectName("history-problem")
-        self.problem.setWordWrap(True)
         self.problem.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         # What the history writer could not record (Recorder.problem), beside what this
         # pane could not read (`problem`).
-        self.recorder_problem = QLabel("")
+        self.recorder_problem = wrapping(QLabel(""))
         self.recorder_problem.setObjectName("history-recorder-problem")
-        self.recorder_problem.setWordWrap(True)
         self.recorder_problem.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.recorder_problem.setVisible(False)
-        self.location = QLabel("")
+        self.location = wrapping(QLabel(""))
         self.location.setObjectName("history-location")
-        self.location.setWordWrap(True)
         self.location.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.model = HistoryModel()
         self.table = QTableView()
@@ -257,7 +200,7 @@ class HistoryPanel(QWidget):
                 self.problem.setVisible(True)
             return
         if generation == self._generation:  # else a newer query is on its way
-            self.model.set_runs(runs)
+            self._set_runs(runs)
             filtered = any(value for key, value in filters.items() if key != "limit")
             shown = (
                 f"{len(runs)} run(s)"
@@ -265,6 +208,17 @@ class HistoryPanel(QWidget):
                 else "no runs" + (" match these filters" if filtered else " recorded yet")
             )
             self.location.setText(f"{shown} · history: {store.path}")
+
+    def _set_runs(self, runs: list[RunSummary]) -> None:
+        """List `runs`, keeping the selected run selected (a refresh comes whenever a run
+        starts or ends, e.g. right after one was opened: Export must still act on it)."""
+        selected = self.selected_run()
+        self.model.set_runs(runs)
+        row = self.model.row_of(selected.id) if selected is not None else None
+        if row is not None:
+            self.table.selectRow(row)
+        else:
+            self._on_selection_changed()
 
     def selected_row(self) -> int | None:
         rows = self.table.selectionModel().selectedRows()

@@ -22,9 +22,10 @@ from graphdeck import TaskGraph
 from graphdeck.loader import GraphDef
 from graphdeck.store import StoredRunView, restorable_outputs, restore, restored_inputs
 
-from .daemon_thread import in_daemon_thread
+from .building import BuildProblem, build_graph
 from .dialogs import YES, ask_yes_no
 from .document import GraphDocument
+from .file_code import CodeProblem, definition_from_file
 from .problems import describe_problem
 from .run_options import RunOptions
 from .session import MonitorSession
@@ -85,11 +86,15 @@ class HistoryRerun(QObject):
             return None
         built = None
         if definition.kind == "graphify":
-            build = functools.partial(definition.build, **inputs)  # type: ignore[union-attr]
             try:
-                built = await in_daemon_thread(build, name="graphdeck-build")
-            except Exception as exc:  # anything the builder raises
-                self.problem.emit(describe_problem(exc, self._document.path))
+                built = await build_graph(
+                    definition,  # type: ignore[arg-type]
+                    inputs,
+                    self._document.path,
+                    self._document.prove_build,
+                )
+            except BuildProblem as problem:
+                self.problem.emit(str(problem))
                 return None
         plan, built = self._plan(view, built, failed_only)
         options = RunOptions(max_concurrency=view.stored.max_concurrency, on_error=view.on_error)
@@ -104,17 +109,19 @@ class HistoryRerun(QObject):
         return box
 
     async def _definition(self, view: StoredRunView) -> GraphDef | None:
-        """The stored run's graph as its file defines it now (the file opened if need be)."""
+        """The stored run's graph as its file defines it now (the file opened if need be;
+        refused when it failed to load)."""
         file = view.stored.summary.file
-        if file is None or not await asyncio.to_thread(Path(file).is_file):
-            self.problem.emit(f"run {view.id}: its graph file {file} is not there any more")
+        if file is None:
+            self.problem.emit(f"run {view.id}: no graph file was recorded")
             return None
-        if self._document.path != Path(file):
-            await self._open_file(Path(file))
-        definition = self._document.graphs.get(view.name)
-        if definition is None:
-            self.problem.emit(f"{file}: no graph named {view.name!r} any more")
-        return definition
+        try:
+            return await definition_from_file(
+                self._document, self._open_file, Path(file), view.name
+            )
+        except CodeProblem as problem:
+            self.problem.emit(f"run {view.id}: {problem}")
+            return None
 
     def _plan(
         self, view: StoredRunView, built: TaskGraph | None, failed_only: bool
@@ -140,6 +147,7 @@ class HistoryRerun(QObject):
                 new_run.options,
                 built=new_run.built,
                 file=self._document.path,
+                loaded_at=self._document.loaded_at,
             )
         except (ValueError, TypeError) as exc:  # GraphBuildError is a ValueError
             self.problem.emit(describe_problem(exc, self._document.path))

@@ -45,10 +45,13 @@ from .graph_setup import GraphSetup
 from .graph_view import GraphView, Legend
 from .history import HistoryPanel
 from .history_rerun import HistoryRerun
+from .labels import ElidedLabel, wrapping
 from .preview import GraphPreview
 from .problems import describe_problem
+from .recorder_watch import RecorderWatch
 from .remembered import Remembered
 from .rerun_flow import RerunFlow
+from .run_again import RunAgain
 from .runs_list import RunsListModel, progress_text
 from .session import MonitorSession
 from .tasks import OwnedTasks
@@ -57,8 +60,6 @@ from .tracker import RunTracker
 
 #: list a run in the history pane once the recorder has had its turn to write it
 HISTORY_REFRESH_MS = int(WRITE_INTERVAL_S * 2500)
-#: how often the window asks the history writer whether something could not be recorded
-RECORDER_WATCH_MS = int(WRITE_INTERVAL_S * 2500)
 
 
 class MainWindow(QMainWindow):
@@ -81,19 +82,16 @@ class MainWindow(QMainWindow):
         self.remembered = Remembered(settings)
         self.session = MonitorSession(store, store_problem, self)
         self.document = GraphDocument(self)
-        self.preview = GraphPreview(self)
+        self.preview = GraphPreview(self, prover=self.document.prove_build)
         self.reruns = RerunFlow(self.session, self.document, self)
         self.history_rerun = HistoryRerun(self.session, self.document, self.open_file, self)
+        self.run_again_flow = RunAgain(self.session, self.document, self.open_file, self)
         # Invariant: `current` is the run selected in the runs list, the one every view shows.
         self.current: RunTracker | None = None
         self._rerun_allowed: bool | None = None  # as last set by `_set_rerun_allowed`
         self._tasks = OwnedTasks()  # opening stored runs, starting a file's run
         self._history_refresh = QSignalDebouncer(parent=self)
         self._history_refresh.setTimeout(HISTORY_REFRESH_MS)
-        # Recorder.problem is set on the writer's thread: polled, and shown while it lasts.
-        self._recorder_watch = QTimer(self)
-        self._recorder_watch.setInterval(RECORDER_WATCH_MS)
-        self._recorder_problem: str | None = None  # as last shown
         self.setWindowTitle("graphdeck")
         self.setWindowIcon(QIcon(icon_path()))
         self.setAcceptDrops(True)
@@ -103,14 +101,15 @@ class MainWindow(QMainWindow):
         self._connect_signals()
         self._restore_layout()
         self.history.set_store(self.session.store, self.session.store_problem)
-        if self.session.recorder is not None:
-            self._recorder_watch.start()
+        self.recorder_watch = RecorderWatch(
+            self.session.recorder, self.history, self.statusBar(), self
+        )
 
     # -- construction -------------------------------------------------------------------
 
     def _build_widgets(self) -> None:
         self.graph_view = GraphView()
-        self.preview_note = QLabel("")
+        self.preview_note = wrapping(QLabel(""))
         self.preview_note.setObjectName("preview-note")
         self.preview_note.hide()
         center = QWidget()
@@ -131,7 +130,7 @@ class MainWindow(QMainWindow):
         controls_dock.raise_()
         right = Qt.DockWidgetArea.RightDockWidgetArea
         self._add_dock("Details", "dock-details", self.details, right)
-        self.progress_label = QLabel("")
+        self.progress_label = ElidedLabel("")
         self.progress_label.setObjectName("progress")
         self.statusBar().addPermanentWidget(self.progress_label)
 
@@ -187,6 +186,8 @@ class MainWindow(QMainWindow):
         self.run_again_action.triggered.connect(self._on_run_again_action_triggered)
         self.quit_action.triggered.connect(self.close)
 
+        self.document.loading.connect(self._on_document_loading)
+        self.document.loaded.connect(self._on_document_loaded)
         self.document.failed.connect(self._on_document_failed)
         self.setup.ready_changed.connect(self._on_setup_ready_changed)
         self.setup.preview_changed.connect(self._on_setup_preview_changed)
@@ -201,37 +202,25 @@ class MainWindow(QMainWindow):
         self.session.wound_down.connect(self._on_session_wound_down)
 
         self.graph_view.node_selected.connect(self._on_graph_view_node_selected)
+        self.graph_view.scene().selectionChanged.connect(self._on_scene_selection_changed)
         self.graph_view.cancel_node_requested.connect(self.cancel_node)
         self.graph_view.rerun_requested.connect(self.ask_rerun)
         self.details.timeline.node_selected.connect(self._on_timeline_node_selected)
+        self.details.log.node_selected.connect(self._on_log_node_selected)
         self.details.inspector.cancel_node_requested.connect(self.cancel_node)
         self.details.inspector.rerun_with_inputs_requested.connect(
             self._on_inspector_rerun_with_inputs_requested
         )
         for flow in (self.reruns, self.history_rerun):
             flow.highlight.connect(self.graph_view.highlight)
+        for flow in (self.reruns, self.history_rerun, self.run_again_flow):
             flow.problem.connect(self.controls.show_error)
         self.reruns.note.connect(self._on_reruns_note)
         self.reruns.started.connect(self._on_reruns_started)
         self.history_rerun.started.connect(self._on_history_rerun_started)
+        self.run_again_flow.started.connect(self._on_history_rerun_started)
         self.history.open_requested.connect(self.open_stored_run)
         self._history_refresh.triggered.connect(self.history.refresh)
-        self._recorder_watch.timeout.connect(self._on_recorder_watch_timeout)
-
-    @Slot()
-    def _on_recorder_watch_timeout(self) -> None:
-        """What the history writer could not record: in the history pane and the status
-        bar while it lasts (a run must not lose its history silently)."""
-        recorder = self.session.recorder
-        problem = recorder.problem if recorder is not None else None
-        if problem == self._recorder_problem:
-            return
-        shown, self._recorder_problem = self._recorder_problem, problem
-        self.history.set_recorder_problem(problem)
-        if problem:
-            self.statusBar().showMessage(problem)
-        elif self.statusBar().currentMessage() == shown:
-            self.statusBar().clearMessage()
 
     # -- files --------------------------------------------------------------------------
 
@@ -294,8 +283,21 @@ class MainWindow(QMainWindow):
         self.open_file(action.data())
 
     @Slot(str)
+    def _on_document_loading(self, path: str) -> None:
+        self.statusBar().showMessage(f"loading {Path(path).name} …")  # Ctrl+R says so too
+        # A run of another file must not stay on screen as if it were the new file's.
+        if self.current is not None and self.current.file != Path(path):
+            self.controls.runs_list.clear_selection()
+
+    @Slot()
+    def _on_document_loaded(self) -> None:
+        name, count = getattr(self.document.path, "name", ""), len(self.document.graphs)
+        self.statusBar().showMessage(f"loaded {name}: {count} graph(s)", 5000)
+
+    @Slot(str)
     def _on_document_failed(self, _message: str) -> None:
-        self.statusBar().showMessage("could not load the graph file", 5000)
+        name = getattr(self.document.path, "name", "the graph file")
+        self.statusBar().showMessage(f"could not load {name} (the reason is under it)", 8000)
 
     def selected_graph(self) -> GraphDef | None:
         return self.setup.selected_graph()
@@ -334,6 +336,7 @@ class MainWindow(QMainWindow):
                 self.controls.run_options(),
                 built=built,
                 file=self.document.path,
+                loaded_at=self.document.loaded_at,
             )
         except (ValueError, TypeError) as exc:  # a GraphBuildError or InputError too
             self.controls.show_error(describe_problem(exc, self.document.path))
@@ -343,19 +346,10 @@ class MainWindow(QMainWindow):
         self.controls.runs_list.select(tracker)
         return tracker.run
 
-    def run_again(self) -> Run | None:
-        """A new run of the selected run's graph with its inputs (the file's current code)."""
-        if self.current is None:
-            return None
-        try:
-            again = self.session.run_again(self.current, self.document.graphs, self.document.path)
-        except (ValueError, TypeError) as exc:
-            self.controls.show_error(describe_problem(exc, self.document.path))
-            return None
-        if again is None:
-            return None
-        self.controls.runs_list.select(again)
-        return again.run
+    def run_again(self) -> asyncio.Task[RunTracker | None] | None:
+        """A new run of the selected run's graph with its inputs (the file's current code,
+        refused after a reload that failed; see `RunAgain`)."""
+        return None if self.current is None else self.run_again_flow.start(self.current)
 
     def cancel_current_run(self) -> None:
         if self.current is not None:
@@ -384,7 +378,10 @@ class MainWindow(QMainWindow):
         node_reruns = allowed and self._current_stored() is None  # a stored run is read-only
         self.graph_view.rerun_allowed = node_reruns
         self.details.inspector.rerun_allowed = node_reruns
-        self.rerun_failed_action.setEnabled(allowed)
+        failed = self.current is not None and self.current.something_failed
+        # (a live agent has no static graph to re-run the failed part of)
+        agent = node_reruns and self.current is not None and self.current.run.is_agent
+        self.rerun_failed_action.setEnabled(allowed and failed and not agent)
         self.run_again_action.setEnabled(allowed and self.current is not None)
         self.details.inspector.refresh()
 
@@ -460,9 +457,8 @@ class MainWindow(QMainWindow):
         self.cancel_action.setEnabled(tracker is not None and not tracker.run.done)
         self._set_rerun_allowed(tracker is not None and tracker.run.done)
         self.details.show_tracker(tracker)
-        if tracker is not None:
-            self.graph_view.show_nodes(tracker.run.graph._nodes)
-            self.progress_label.setText(progress_text(tracker))
+        self.graph_view.show_nodes(tracker.run.graph._nodes if tracker is not None else {})
+        self.progress_label.setText(progress_text(tracker) if tracker is not None else "")
 
     @Slot(object)
     def _on_controller_run_updated(self, tracker: RunTracker) -> None:
@@ -482,10 +478,23 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_timeline_node_selected(self, node_id: str) -> None:
+        self._select_node(node_id)
+        self.details.setCurrentWidget(self.details.timeline)
+
+    @Slot(str)
+    def _on_log_node_selected(self, node_id: str) -> None:
+        self._select_node(node_id)
+        self.details.setCurrentWidget(self.details.inspector)
+
+    def _select_node(self, node_id: str) -> None:
         self.graph_view.select_node(node_id)  # its node, or the group holding it
         if self.current is not None and node_id in self.current.run.nodes:
             self.details.inspector.show_node(self.current.run.nodes[node_id])
-        self.details.setCurrentWidget(self.details.timeline)
+
+    @Slot()
+    def _on_scene_selection_changed(self) -> None:
+        if not self.graph_view.scene().selectedItems():  # nothing selected: nothing inspected
+            self.details.inspector.show_node(None)
 
     @Slot(str)
     def _on_graph_view_node_selected(self, node_id: str) -> None:
@@ -525,6 +534,7 @@ class MainWindow(QMainWindow):
         self._history_refresh.cancel()
         self._tasks.cancel_all()
         self.history_rerun.cancel()
+        self.run_again_flow.cancel()
         self.history.stop()
         self.document.close()
         self.preview.clear()

@@ -8,6 +8,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from .labels import ElidedLabel, wrapping
 from .tracker import RunTracker
 
 #: more samples than a plot is wide in pixels only cost time (and pyqtgraph cannot
@@ -41,7 +42,7 @@ def _step_up(seconds: float) -> float:
 class OccupancyPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.numbers = QLabel("active 0 · peak 0 · cap –")
+        self.numbers = ElidedLabel("active 0 · peak 0 · cap –")
         self.numbers.setObjectName("occupancy-numbers")
         self.plot = pg.PlotWidget(background="w")
         self.plot.setLabel("left", "active slots")
@@ -56,7 +57,7 @@ class OccupancyPanel(QWidget):
         self.plot.addItem(self.cap_line)
         self.peak_marker = pg.ScatterPlotItem(size=9, brush=pg.mkBrush("#f59e0b"))
         self.plot.addItem(self.peak_marker)
-        self.groups = QLabel("")
+        self.groups = wrapping(QLabel(""))
         self.groups.setObjectName("group-occupancy")
         self._axes_for: tuple[int, bool] | None = None
         layout = QVBoxLayout(self)
@@ -83,9 +84,10 @@ class OccupancyPanel(QWidget):
             values = np.concatenate(([0.0], values, [values[-1]]))
             times, values = peaks_per_bin(times, values, MAX_POINTS)
             self.curve.setData(times, values, stepMode="right")
-            # Grow the x range in steps: an axis whose range changes every frame is
-            # re-rendered every frame.
-            self.plot.setXRange(0, _step_up(times[-1]), padding=0)
+            # While live, grow the x range in steps: an axis whose range changes every
+            # frame is re-rendered every frame. Once finished, it ends where the run ended.
+            last = times[-1] if tracker.run.done else _step_up(times[-1])
+            self.plot.setXRange(0, max(last, 1e-3), padding=0)
             top = int(values.argmax())
             self.peak_marker.setData([times[top]], [values[top]])
         else:

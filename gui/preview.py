@@ -1,15 +1,16 @@
 """The graph a graphify will run, built for the inputs in the form before anything runs.
 
-A builder is user code: it may raise, take long, or never return. It is built in a daemon
-thread, so the window stays responsive whatever it does, and only the newest request
-counts: an older build finishing late is dropped, never shown. The graph built is handed
-to the first run of exactly those inputs, so that run does not build it again.
+A builder is user code: it may raise, take long, or never return. It is built in the
+loading child first (`prover`, see `GraphDocument.prove_build`: a hang there costs the
+monitor nothing and can be stopped), then here in a daemon thread, so the window stays
+responsive whatever it does, and only the newest request counts: an older build finishing
+late is dropped, never shown. The graph built is handed to the first run of exactly those
+inputs, so that run does not build it again.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 from collections.abc import Hashable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,8 +21,7 @@ from superqt.utils import QSignalDebouncer
 
 from graphdeck import Graphify, TaskGraph
 
-from .daemon_thread import in_daemon_thread
-from .problems import describe_problem
+from .building import BuildProblem, Prover, build_graph
 
 #: typing in an input field asks for a build per key: build on the first, then once
 #: the typing pauses this long
@@ -46,8 +46,10 @@ class GraphPreview(QObject):
     #: the newest request cannot be built: one line, `file:line: …`
     failed = Signal(str)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, prover: Prover | None = None) -> None:
         super().__init__(parent)
+        #: proves each build where a hang costs nothing, before it is built here
+        self.prover = prover
         # Invariant: `_request` is the newest request (None: nothing to preview); `graph`
         # and `error` are its outcome, and both are None while it is pending or building.
         self._request: _Request | None = None
@@ -115,11 +117,10 @@ class GraphPreview(QObject):
             self._task = asyncio.get_running_loop().create_task(self._build(self._request))
 
     async def _build(self, request: _Request) -> None:
-        build = functools.partial(request.definition.build, **request.inputs)
         try:
-            graph = await in_daemon_thread(build, name="graphdeck-build")
-        except Exception as exc:  # anything a builder raises, or inputs it does not take
-            outcome: TaskGraph | str = describe_problem(exc, request.file)
+            graph = await build_graph(request.definition, request.inputs, request.file, self.prover)
+        except BuildProblem as problem:
+            outcome: TaskGraph | str = str(problem)
         else:
             outcome = graph
         if request is not self._request:

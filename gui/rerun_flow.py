@@ -1,7 +1,9 @@
 """Re-running part of a finished run in place: show which nodes would run, ask, re-run.
 
 Upstream outputs are reused; a re-run after the graph file was edited and reloaded runs
-the tools' new code.
+the tools' new code. After a reload that failed it is refused with the load error, and a
+run whose file is not the open one re-runs with its own code, which the question says
+(`file_code`): never stale code without saying so.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from .dialogs import YES, ask_yes_no
 from .document import GraphDocument
+from .file_code import code_note, load_refusal
 from .session import MonitorSession
 from .tracker import RunTracker
 
@@ -59,7 +62,11 @@ class RerunFlow(QObject):
         inputs: dict[str, dict] | None = None,
     ) -> QMessageBox | None:
         """Highlight and count the nodes a re-run would execute, then ask (None: there is
-        nothing to re-run, and `note` says why)."""
+        nothing to re-run and `note` says why, or it is refused and `problem` says why)."""
+        refusal = load_refusal(self._document, tracker.file)
+        if refusal is not None:
+            self.problem.emit(f"re-run refused: {refusal}")
+            return None
         try:
             plan = tracker.run.rerun_plan(node_id, mode=mode)
         except (RuntimeError, ValueError, KeyError) as exc:
@@ -70,7 +77,8 @@ class RerunFlow(QObject):
             self._parent,
             "confirm-rerun",
             "Re-run",
-            f"Re-run {len(plan)} node(s): {MODES[mode]}? Upstream outputs are reused.",
+            f"Re-run {len(plan)} node(s): {MODES[mode]}? Upstream outputs are reused."
+            + code_note(self._document, tracker.file, tracker.loaded_at),
         )
         rerun = _Rerun(tracker, node_id, mode, inputs)
         box.finished.connect(functools.partial(self._on_question_finished, rerun))
@@ -79,6 +87,10 @@ class RerunFlow(QObject):
     def _on_question_finished(self, rerun: _Rerun, answer: int) -> None:
         self.highlight.emit(set())
         if answer != YES:
+            return
+        refusal = load_refusal(self._document, rerun.tracker.file)  # it may have changed since
+        if refusal is not None:
+            self.problem.emit(f"re-run refused: {refusal}")
             return
         try:
             self._session.rerun(
@@ -97,6 +109,8 @@ class RerunFlow(QObject):
         """The open file's tools, if the run's graph comes from it: the re-run picks up
         their code as reloaded since the run (None: keep the run's own)."""
         target, document = tracker.target, self._document
+        if tracker.file is not None and tracker.file == document.path:
+            return document.tools
         if target in document.graphs.values():
             return document.tools
         fn = getattr(target, "fn", None)

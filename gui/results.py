@@ -11,6 +11,8 @@ from PySide6.QtWidgets import QLabel, QPlainTextEdit, QTableView, QVBoxLayout, Q
 from graphdeck import Node, Run
 from graphdeck.values import show_value
 
+from .labels import set_wrapped_text, wrapping
+
 Index = QModelIndex | QPersistentModelIndex
 
 
@@ -69,8 +71,9 @@ def widest_fan_out(run: Run) -> list[Node]:
 class ResultsPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.summary = QLabel("No run yet.")
+        self.summary = wrapping(QLabel("No run yet."))  # an error can be long
         self.summary.setObjectName("results-summary")
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.outputs = QPlainTextEdit()
         self.outputs.setObjectName("results-outputs")
         self.outputs.setReadOnly(True)
@@ -94,7 +97,7 @@ class ResultsPanel(QWidget):
     def refresh(self) -> None:
         run = self.run
         if run is None:
-            self.summary.setText("No run yet.")
+            set_wrapped_text(self.summary, "No run yet.")
             self.outputs.setPlainText("")
             self.branches.set_nodes([])
             return
@@ -104,13 +107,13 @@ class ResultsPanel(QWidget):
         else:
             self.branches.refresh()
         if not run.done:
-            self.summary.setText(f"{run.name}: {run.state.value}…")
+            set_wrapped_text(self.summary, f"{run.name}: {run.state.value}…")
             self.outputs.setPlainText("")
             return
         text = show_value(run.outputs or {}, limit=100_000)
         if run.error is not None:
-            self.summary.setText(f"{run.name}: {run.state.value} — {run.error}")
+            set_wrapped_text(self.summary, f"{run.name}: {run.state.value} — {run.error}")
         else:
-            self.summary.setText(f"{run.name}: {run.state.value}")
+            set_wrapped_text(self.summary, f"{run.name}: {run.state.value}")
         if self.outputs.toPlainText() != text:
             self.outputs.setPlainText(text)

@@ -17,6 +17,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
 
+from graphdeck import NodeKind, NodeState
 from graphdeck.store import StoredRunView
 
 from .theme import run_colour
@@ -32,14 +33,38 @@ def run_row_text(tracker: RunTracker) -> str:
     run = tracker.run
     indent = "    " * tracker.depth + ("↳ " if tracker.depth else "")
     where = "  (history)" if isinstance(run, StoredRunView) else ""
-    return f"{indent}{run.name}  {run.id[:6]}  —  {run.state.value}{where}"
+    again = f" · re-run {tracker.rounds - 1}" if tracker.rounds > 1 else ""
+    return f"{indent}{run.name}  {run.id[:6]}  —  {run.state.value}{again}{where}"
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
+def running_text(tracker: RunTracker) -> list[str]:
+    """The running nodes as what they are: tools in slots of the cap ("running 4", never
+    more than the cap), open maps (they only group their items) and parallel items (held
+    to their own limit, not the cap)."""
+    kinds = tracker.running_kinds
+    parts = [f"running {kinds[NodeKind.TOOL]}"] if kinds[NodeKind.TOOL] else []
+    if kinds[NodeKind.MAP]:
+        parts.append(_plural(kinds[NodeKind.MAP], "map") + " open")
+    if kinds[NodeKind.EXTERNAL]:
+        parts.append(_plural(kinds[NodeKind.EXTERNAL], "parallel item") + " running")
+    return parts
 
 
 def progress_text(tracker: RunTracker) -> str:
-    """`name: state  |  node counts by state  |  elapsed`, for the status bar."""
-    counts = "  ".join(f"{state.value} {n}" for state, n in tracker.counts.items() if n)
+    """`name: state  |  node counts by state  |  slots in use  |  elapsed`, for the
+    status bar."""
+    parts: list[str] = []
+    for state, n in tracker.counts.items():
+        if n:
+            parts += running_text(tracker) if state is NodeState.RUNNING else [f"{state.value} {n}"]
+    run = tracker.run
+    slots = f"slots {run.occupancy.active}/{run.occupancy.cap}  |  " if not run.done else ""
     return (
-        f"{tracker.run.name}: {tracker.run.state.value}  |  {counts}  |  {tracker.elapsed():.1f} s"
+        f"{run.name}: {run.state.value}  |  {'  '.join(parts)}  |  {slots}{tracker.elapsed():.1f} s"
     )
 
 
@@ -118,6 +143,10 @@ class RunsList(QListView):
 
     def select_row(self, row: int) -> None:
         self.setCurrentIndex(self.model().index(row))
+
+    def clear_selection(self) -> None:
+        """Select no run: every view shows none."""
+        self.setCurrentIndex(QModelIndex())
 
     def texts(self) -> list[str]:
         """Every row as shown."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from graphdeck.store import (
 )
 
 from .run_options import RunOptions
-from .tracker import RunController, RunTracker
+from .tracker import CancelAsked, RunController, RunTracker
 
 
 class MonitorSession(QObject):
@@ -83,8 +84,10 @@ class MonitorSession(QObject):
         *,
         built: TaskGraph | None = None,
         file: Path | None = None,
+        loaded_at: float | None = None,
     ) -> RunTracker:
-        """Start and follow a run of `definition` with `inputs`, recorded as from `file`.
+        """Start and follow a run of `definition` with `inputs`, recorded as from `file`
+        (its code loaded at `loaded_at`).
 
         `built`: its graph already built for exactly these inputs (the preview built it
         off the GUI thread); it runs as it is instead of being built again here.
@@ -103,17 +106,8 @@ class MonitorSession(QObject):
             self.recorder.record(handle, file=file)
         tracker = self.controller.track(handle)
         tracker.target, tracker.options = definition, options
+        tracker.file, tracker.loaded_at = file, loaded_at
         return tracker
-
-    def run_again(
-        self, tracker: RunTracker, graphs: Mapping[str, GraphDef], file: Path | None
-    ) -> RunTracker | None:
-        """A new run like `tracker`'s (same inputs and options) with the graph's current
-        definition in `graphs` (the file may have been edited since). None: unknown graph."""
-        if tracker.target is None:
-            return None
-        definition = graphs.get(getattr(tracker.target, "name", ""), tracker.target)
-        return self.start(definition, dict(tracker.run.inputs), tracker.options, file=file)  # type: ignore[arg-type]
 
     def rerun(
         self,
@@ -126,13 +120,19 @@ class MonitorSession(QObject):
     ) -> None:
         """Re-run part of a finished run in place (see `Run.rerun`), and follow it again."""
         tracker.run.rerun(node_id, mode=mode, tools=tools, inputs=inputs)
+        tracker.cancel_asked = CancelAsked()  # what was asked of the last round is done
         self.controller.follow(tracker)
 
     def cancel(self, tracker: RunTracker) -> None:
+        if not tracker.run.done:
+            tracker.cancel_asked.run_at = time.time()
         tracker.run.cancel()
 
     def cancel_node(self, tracker: RunTracker, node_id: str) -> None:
         if not isinstance(tracker.run, StoredRunView):  # a stored run is read-only
+            node = tracker.run.nodes.get(node_id)
+            if node is not None and not node.state.is_terminal:
+                tracker.cancel_asked.nodes.add(node_id)
             tracker.run.cancel_node(node_id)
 
     # -- the history --------------------------------------------------------------------
@@ -174,7 +174,7 @@ class MonitorSession(QObject):
         """Cancel every run gracefully and wind down (once); `wound_down` says when done."""
         if self._shutdown is None:
             for tracker in self.controller.live():
-                tracker.run.cancel()
+                self.cancel(tracker)
             self._shutdown = asyncio.get_running_loop().create_task(self._wind_down())
         return self._shutdown
 

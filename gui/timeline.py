@@ -1,26 +1,30 @@
 """The timeline: a Gantt chart of node executions, one bar per attempt (retries are
-separate bars), one lane per slot in use, coloured by outcome, live.
+separate bars), one lane per slot in use (whole-numbered), coloured by outcome, live.
 
 Drawn batched (docs/design.md §6.4): one BarGraphItem per state colour, fed numpy arrays, so
-20,000 bars stay smooth. A click on a bar selects that node everywhere and says where it
-ran (the Dask worker, or this process).
+20,000 bars stay smooth. Hovering a bar names its node (tooltip); a click selects that node
+everywhere and says where it ran (the Dask worker, or this process).
 """
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from graphdeck import NodeState
 
+from .labels import ElidedLabel
 from .theme import NODE_COLOURS
 from .tracker import RunTracker
 
 BAR_HEIGHT = 0.8
+#: at most about this many labelled lanes on the slot axis
+LANE_LABELS = 10
 
 
 class TimelinePanel(QWidget):
@@ -32,7 +36,7 @@ class TimelinePanel(QWidget):
         super().__init__(parent)
         self.plot: pg.PlotWidget | None = None
         self.items: dict[NodeState, pg.BarGraphItem] = {}
-        self.selection = QLabel("Click a bar to select its node.")
+        self.selection = ElidedLabel("Click a bar to select its node.")
         self.selection.setObjectName("timeline-selection")
         self._layout = QVBoxLayout(self)
         self._layout.addWidget(self.selection)
@@ -54,6 +58,7 @@ class TimelinePanel(QWidget):
             self.plot.addItem(item)
         self._layout.insertWidget(0, self.plot, 1)
         self.plot.scene().sigMouseClicked.connect(self._on_scene_clicked)
+        self.plot.scene().sigMouseMoved.connect(self._on_scene_mouse_moved)
 
     def origin(self) -> float:
         tracker = self.tracker
@@ -66,6 +71,10 @@ class TimelinePanel(QWidget):
         if self.plot is None:
             self._build_plot()
         bars = tracker.bars if tracker is not None else []
+        # Slots are whole numbers: ticks on them only, a few labels however many lanes.
+        step = max(1, math.ceil((tracker.lanes if tracker is not None else 1) / LANE_LABELS))
+        assert self.plot is not None
+        self.plot.getAxis("left").setTickSpacing(step, step)
         origin = self.origin()
         now = time.time()
         grouped: dict[NodeState, list[list]] = {}
@@ -99,18 +108,35 @@ class TimelinePanel(QWidget):
                 return bar
         return None
 
+    def describe(self, bar: list) -> str:
+        """`step_3: succeeded, 12.5 ms, ran on this process`"""
+        node_id = bar[0]
+        worker = (self.tracker.workers.get(node_id) if self.tracker else None) or "this process"
+        duration = ((bar[2] or time.time()) - bar[1]) * 1000
+        return f"{node_id}: {bar[3].value}, {duration:.1f} ms, ran on {worker}"
+
     def select_at(self, seconds: float, lane: float) -> str | None:
         bar = self.bar_at(seconds, lane)
         if bar is None or self.tracker is None:
             return None
-        node_id = bar[0]
-        worker = self.tracker.workers.get(node_id) or "this process"
-        duration = ((bar[2] or time.time()) - bar[1]) * 1000
-        self.selection.setText(f"{node_id}: {bar[3].value}, {duration:.1f} ms, ran on {worker}")
-        self.node_selected.emit(node_id)
-        return node_id
+        self.selection.setText(self.describe(bar))
+        self.node_selected.emit(bar[0])
+        return bar[0]
+
+    def hover_at(self, seconds: float, lane: float) -> str:
+        """Name the bar under the pointer in the chart's tooltip ("" off the bars)."""
+        bar = self.bar_at(seconds, lane)
+        said = self.describe(bar) if bar is not None else ""
+        if self.plot is not None:
+            self.plot.setToolTip(said)
+        return said
 
     def _on_scene_clicked(self, event) -> None:
         assert self.plot is not None
         point = self.plot.getPlotItem().vb.mapSceneToView(event.scenePos())
         self.select_at(point.x(), point.y())
+
+    def _on_scene_mouse_moved(self, position) -> None:
+        assert self.plot is not None
+        point = self.plot.getPlotItem().vb.mapSceneToView(position)
+        self.hover_at(point.x(), point.y())

@@ -11,6 +11,8 @@ from __future__ import annotations
 import heapq
 import time
 from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -26,11 +28,22 @@ from graphdeck.events import (
     RunWarning,
 )
 
+from .log_entries import LOGGED, LogEntry, NodeLines
 from .run_options import RunOptions
 
 REFRESH_HZ = 30
 RUNNING, RETRYING = NodeState.RUNNING, NodeState.RETRYING
 TERMINAL = frozenset(state for state in NodeState if state.is_terminal)
+UNSUCCESSFUL = (NodeState.FAILED, NodeState.TIMED_OUT, NodeState.CANCELLED, NodeState.SKIPPED)
+
+
+@dataclass
+class CancelAsked:
+    """The cancels this window asked of a run: the core records that a node was cancelled,
+    not by whom, so the monitor remembers what it asked itself."""
+
+    nodes: set[str] = field(default_factory=set)  # `cancel_node` asked for these
+    run_at: float | None = None  # when the whole run was asked to cancel
 
 
 class RunTracker:
@@ -40,14 +53,21 @@ class RunTracker:
         self.run = run
         self.target: object = None  # the graph definition it ran ("Run again")
         self.options = RunOptions()  # the start() options it ran with
+        self.file: Path | None = None  # the graph file it came from (None: no file)
+        self.loaded_at: float | None = None  # when that file's code was loaded
+        self.cancel_asked = CancelAsked()
         self.depth = depth  # 0 for a top-level run, 1 for its child runs, …
         self.index = 0
         self.counts: Counter[NodeState] = Counter()
+        # Invariant: the nodes RUNNING now, by `NodeKind`: only tool nodes hold a slot of
+        # the cap; a map node runs while its items do, a parallel item under its own limit.
+        self.running_kinds: Counter[str] = Counter()
         self.states: dict[str, NodeState] = {}
         self.occupancy_times: list[float] = []
         self.occupancy_active: list[int] = []
         self.group_occupancy: dict[str, tuple[int, int, int | None]] = {}
-        self.messages: list[tuple[float, str, str]] = []  # (time, source, text)
+        self.messages: list[LogEntry] = []  # the run's log
+        self._node_lines = NodeLines(self.messages)
         self.changed_nodes: set[str] = set()
         # Timeline: one bar per attempt, [node_id, start, end or None, state, lane]. A
         # running attempt takes the lowest free lane, so lanes are the slots in use.
@@ -61,6 +81,7 @@ class RunTracker:
         # long ago), or now for a run about to start.
         self.started_wall = run.started_at or time.time()
         self.finished = False
+        self.rounds = 0  # the first round, then one per re-run
 
     def poll(self) -> bool:
         """Take the new events; True if anything changed.
@@ -71,6 +92,7 @@ class RunTracker:
         if end == self.index:
             return False
         self.index = self.run.visit(self, self.index, end)
+        self._node_lines.end_batch()
         return True
 
     # -- graphdeck.eventlog.RowVisitor ---------------------------------------------------
@@ -92,9 +114,16 @@ class RunTracker:
         inputs: dict | None,
     ) -> None:
         node_id, states, counts = node.id, self.states, self.counts
-        counts[states[node_id]] -= 1
+        was = states[node_id]
+        counts[was] -= 1
         states[node_id] = state
         counts[state] += 1
+        if was is RUNNING:
+            self.running_kinds[node.kind] -= 1
+        if state is RUNNING:
+            self.running_kinds[node.kind] += 1
+        elif state in LOGGED:
+            self._node_lines.add(time, node_id, state, attempt, error)
         self.changed_nodes.add(node_id)
         self._track_bar(node, state, time)
 
@@ -114,15 +143,16 @@ class RunTracker:
         elif type(event) is NodePlaced:
             self.workers[event.node_id] = event.worker
         elif type(event) is ChannelMessage:
-            self.messages.append((event.time, event.channel, event.text))
+            self.messages.append(LogEntry(event.time, event.channel, event.text))
         elif type(event) is RunWarning:
-            self.messages.append((event.time, "warning", event.message))
+            self.messages.append(LogEntry(event.time, "warning", event.message, event.node_id))
         elif type(event) is RunStarted:
             self.finished = False
+            self.rounds += 1
         elif type(event) is RunFinished:
             self.finished = True
             if event.error is not None:
-                self.messages.append((event.time, "run", str(event.error)))
+                self.messages.append(LogEntry(event.time, "run", str(event.error)))
 
     def _track_bar(self, node: Node, state: NodeState, at: float) -> None:
         node_id = node.id
@@ -140,6 +170,11 @@ class RunTracker:
     def _new_lane(self) -> int:
         self.lanes += 1
         return self.lanes - 1
+
+    @property
+    def something_failed(self) -> bool:
+        """A node failed, timed out, was cancelled or skipped: "Re-run failed" has work."""
+        return any(self.counts[state] for state in UNSUCCESSFUL)
 
     @property
     def caught_up(self) -> bool:

@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import signal
+import subprocess
+import sys
 import textwrap
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytestqt.exceptions
@@ -179,3 +184,38 @@ def confirm_and_wait(qtbot, win, box: QMessageBox) -> None:
         lambda: not isinstance(win.current.run, StoredRunView) and win.current.run.done,
         timeout=10000,
     )
+
+
+# -- the app as a process ------------------------------------------------------------
+
+
+def app_process(home: Path, *args: object) -> subprocess.Popen:
+    """`graphdeck ARGS…` as a user starts it (offscreen, settings under `home`)."""
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home),
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "graphdeck", *map(str, args)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def stop_app(process: subprocess.Popen, until: Callable[[], bool], timeout: float = 30) -> str:
+    """Wait until `until()` holds while the app keeps running, then Ctrl-C it; it must
+    close cleanly (exit code 0). Returns what it wrote on stderr."""
+    deadline = time.monotonic() + timeout
+    while not until():
+        if process.poll() is not None:
+            raise AssertionError(f"the app ended ({process.returncode}): {process.stderr.read()}")
+        assert time.monotonic() < deadline, "timed out waiting for the app"
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0, stderr
+    return stderr

@@ -3,7 +3,7 @@ re-execute (upstream outputs reused), and a re-run after editing the file uses n
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QMessageBox
 
 from graphdeck import NodeState, RunState
 from guisupport import load, run_and_wait, run_rows
@@ -82,14 +82,19 @@ def test_edited_inputs_and_run_again(qtbot, window, tmp_path) -> None:
     first = run_and_wait(qtbot, window)
     window.graph_view.select_node("step_3")
     assert window.details.inspector.edit_button.isEnabled()
-    window.details.inspector._on_inputs_edited("step_3", '{"name": "d", "x": 40}')
+    window.details.inspector.edit_button.click()
+    dialog = window.findChild(QDialog, "edit-inputs")
+    dialog.editor.setPlainText('{"name": "d", "x": 40}')
+    dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
     confirm(qtbot, window, 2)  # the node and what depends on it
     wait_done(qtbot, window)
     assert first.nodes["step_3"].inputs == {"name": "d", "x": 40}
     assert first.outputs == {"v": 3 + 41}
 
-    second = window.run_again()
-    assert second is not None and second is not first
+    starting = window.run_again()
+    qtbot.waitUntil(starting.done, timeout=10000)
+    second = starting.result().run
+    assert second is not first and window.current.run is second
     qtbot.waitUntil(lambda: second.done, timeout=10000)
     assert second.outputs == {"v": 5}  # the graph's own inputs, not the edit
     assert len(run_rows(window)) == 2

@@ -15,7 +15,15 @@ from graphdeck.gui.tracker import RunController, RunTracker
 
 
 def tracker(name: str, run_id: str, depth: int = 0, state=RunState.RUNNING) -> RunTracker:
-    run = SimpleNamespace(name=name, id=run_id, state=state, started_at=None, finished_at=None)
+    run = SimpleNamespace(
+        name=name,
+        id=run_id,
+        state=state,
+        started_at=None,
+        finished_at=None,
+        done=state.is_terminal,
+        occupancy=SimpleNamespace(active=0, peak=0, cap=4),
+    )
     return RunTracker(run, depth)  # type: ignore[arg-type]
 
 
@@ -71,4 +79,4 @@ def test_child_runs_inserted_above_keep_the_selection_on_its_run(qapp, qtbot) ->
 
 def test_progress_reads_state_counts_and_time(qapp) -> None:
     shown = tracker("g", "1")
-    assert progress_text(shown) == "g: running  |    |  0.0 s"
+    assert progress_text(shown) == "g: running  |    |  slots 0/4  |  0.0 s"

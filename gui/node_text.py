@@ -1,0 +1,184 @@
+"""A node's record as the inspector shows it (HTML): what it is, why it did not run or
+is not running, for how long it has run, where its inputs come from, its outputs, error
+and attempts. Only what is true of the node: one that never ran has no attempt number,
+no times and no place it ran."""
+
+from __future__ import annotations
+
+import html
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from graphdeck import Node, NodeState, Ref, Run
+from graphdeck.values import short_repr, show_value
+
+from .cancel_reason import why_not_run
+from .theme import NODE_COLOURS
+from .tracker import RunTracker
+
+#: fan-in inputs list at most this many sources by name
+SOURCES_SHOWN = 12
+RED = "#b91c1c"
+GREY = "#64748b"
+
+
+def clock(stamp: float | None) -> str:
+    if stamp is None:
+        return "–"
+    return time.strftime("%H:%M:%S", time.localtime(stamp)) + f".{int(stamp % 1 * 1000):03d}"
+
+
+def node_html(node: Node, run: Run | None, tracker: RunTracker | None) -> str:
+    """The whole record of `node` of `run` (None: a node of a preview, never run)."""
+    parts = [f"<h3>{html.escape(node.id)}</h3>", _state_line(node)]
+    if run is not None:
+        parts += _why_lines(node, run, tracker)
+    parts += _time_lines(node, run)
+    parts += ["<h4>Inputs</h4>", inputs_html(node)]
+    if node.outputs is not None:
+        parts += ["<h4>Outputs</h4>", f"<pre>{html.escape(show_value(node.outputs))}</pre>"]
+    if node.error is not None:
+        trace = getattr(node.error, "stored_traceback", None) or "".join(
+            traceback.format_exception(node.error)
+        )
+        parts += ["<h4>Error</h4>", f"<pre style='color:{RED}'>{html.escape(trace)}</pre>"]
+    parts += _attempts_lines(node)
+    return "".join(parts)
+
+
+def _state_line(node: Node) -> str:
+    colour = NODE_COLOURS[node.state]
+    attempt = f" · attempt {node.attempt}" if node.attempt else " · not run yet"
+    return (
+        f"<p>tool <b>{html.escape(node.tool.name)}</b> · state "
+        f"<b style='color:{colour}'>{node.state.value}</b>{attempt}</p>"
+    )
+
+
+def _why_lines(node: Node, run: Run, tracker: RunTracker | None) -> list[str]:
+    reason = why_not_run(node, run, tracker)
+    if reason:
+        return [f"<p><b>{html.escape(reason)}</b></p>"]
+    waiting = getattr(run, "waiting_for", None)
+    if node.state in (NodeState.PENDING, NodeState.READY) and waiting is not None:
+        said = waiting_words(waiting(node.id))
+        return [f"<p style='color:{GREY}'>{html.escape(said)}</p>"] if said else []
+    return []
+
+
+def waiting_words(reasons: dict[str, Any]) -> str:
+    """`Run.waiting_for` in words."""
+    said = []
+    if "upstream" in reasons:
+        pending = ", ".join(f"{i} ({state})" for i, state in reasons["upstream"][:SOURCES_SHOWN])
+        said.append(f"waiting for upstream {pending}")
+    if "slot" in reasons:
+        slot = reasons["slot"]
+        said.append(f"waiting for a slot: all {slot['cap']} are busy")
+    if "pool" in reasons:
+        pool = reasons["pool"]
+        said.append(f"waiting for pool {pool['name']!r} ({pool['active']}/{pool['size']} busy)")
+    return "; ".join(said)
+
+
+def _time_lines(node: Node, run: Run | None) -> list[str]:
+    if not node.attempt or node.started_at is None:
+        return []
+    if node.state in (NodeState.RUNNING, NodeState.RETRYING) and node.finished_at is None:
+        lines = [
+            f"<p>started {clock(node.started_at)} · <b>running for "
+            f"{time.time() - node.started_at:.1f} s</b></p>"
+        ]
+        where = getattr(run, "where", None)
+        stack = where(node.id) if where is not None and node.state is NodeState.RUNNING else []
+        if stack:
+            lines.append(f"<p style='color:{GREY}'>{html.escape(position_words(node, stack))}</p>")
+    else:
+        duration = (
+            f" · {(node.finished_at - node.started_at) * 1000:.1f} ms" if node.finished_at else ""
+        )
+        lines = [
+            f"<p>started {clock(node.started_at)} · finished {clock(node.finished_at)}"
+            f"{duration}</p>"
+        ]
+    lines.append(f"<p>ran on {html.escape(node.where or 'this process')}</p>")
+    return lines
+
+
+def position_words(node: Node, stack: list[tuple[str, int, str, str]]) -> str:
+    """`now at g.py:11 in slow: await asyncio.sleep(x)`: the innermost line of the tool's
+    own file in `Run.where`'s stack, then where the stack really ends if deeper."""
+    fn = getattr(node.tool, "fn", None)
+    own = fn.__code__.co_filename if fn is not None else None
+    ours = next((entry for entry in reversed(stack) if entry[0] == own), stack[-1])
+    file, line, function, code = ours
+    said = f"now at {Path(file).name}:{line} in {function}: {code.strip()}"
+    if ours is not stack[-1]:
+        inner = stack[-1]
+        said += f" (in {Path(inner[0]).name}:{inner[1]} {inner[2]})"
+    return said
+
+
+def inputs_html(node: Node) -> str:
+    """One row per input: where it comes from (`← step_0.done`) and its value once known."""
+    declared = node.declared_inputs
+    resolved = node.resolved_inputs
+    if not declared:
+        return f"<p style='color:{GREY}'>none</p>"
+    rows = []
+    for name, value in declared.items():
+        sources = _sources(value)
+        if resolved is not None and name in resolved:
+            shown = html.escape(short_repr(resolved[name], 2000))
+        elif sources:
+            shown = f"<span style='color:{GREY}'>not known yet</span>"
+        else:
+            shown = html.escape(short_repr(value, 2000))
+        origin = html.escape(sources) if sources else ""
+        rows.append(
+            f"<tr><td><b>{html.escape(name)}</b></td><td style='color:{GREY}'>{origin}</td>"
+            f"<td><tt>{shown}</tt></td></tr>"
+        )
+    return f"<table cellpadding=2>{''.join(rows)}</table>"
+
+
+def _sources(value: Any) -> str:
+    """`← step_0.done`, or `← work_0.out, work_1.out, … (150)` for a fan-in ("": none)."""
+    refs: list[Ref] = []
+    _collect_refs(value, refs)
+    if not refs:
+        return ""
+    names = [f"{r.node_id}.{r.key}" if r.key else r.node_id for r in refs]
+    if len(names) > SOURCES_SHOWN:
+        return f"← {', '.join(names[:SOURCES_SHOWN])}, … ({len(names)})"
+    return "← " + ", ".join(names)
+
+
+def _collect_refs(value: Any, into: list[Ref]) -> None:
+    if isinstance(value, Ref):
+        into.append(value)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _collect_refs(item, into)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _collect_refs(item, into)
+
+
+def _attempts_lines(node: Node) -> list[str]:
+    attempts = node.attempts
+    if not attempts:
+        return []
+    rows = "".join(
+        f"<tr><td>{a.number}</td><td>{a.state.value}</td><td>{clock(a.started_at)}</td>"
+        f"<td>{clock(a.finished_at)}</td>"
+        f"<td>{html.escape(short_repr(a.error, 2000)) if a.error else ''}</td></tr>"
+        for a in attempts
+    )
+    return [
+        "<h4>Attempts</h4>",
+        "<table cellpadding=3><tr><th>#</th><th>outcome</th><th>start</th>"
+        f"<th>end</th><th>error</th></tr>{rows}</table>",
+    ]

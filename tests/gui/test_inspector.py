@@ -1,0 +1,112 @@
+"""The inspector tells the truth about a node: why it was cancelled or skipped, that it
+never ran (no "attempt 0", no place it ran), how long it has been running (live), and
+where its inputs come from (`← step_0.v`, not `Ref('step_0', 'v')`)."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+
+from graphdeck import NodeState
+from guisupport import load, run_and_wait, write_pipeline
+
+SLOW_AND_FAILING = """
+import asyncio, os
+from graphdeck import graphify, tool
+
+@tool(outputs=["v"])
+async def fails():
+    raise ValueError("no")
+
+@tool(outputs=["v"])
+async def slow(x):
+    await asyncio.sleep(x)
+    return {"v": x}
+
+@tool(outputs=["v"])
+async def after(v):
+    return {"v": v}
+
+@graphify(name="g", outputs=["a", "b", "c"])
+def g(fail=True, wait=30):
+    first = slow(x=wait)
+    return {
+        "a": fails().v if fail else slow(x=0).v,
+        "b": after(v=first.v).v,
+        "c": after(v=slow(x=0.01).v).v,
+    }
+"""
+
+
+def _open(qtbot, window, tmp_path, **inputs):
+    path = tmp_path / "g.py"
+    path.write_text(textwrap.dedent(SLOW_AND_FAILING))
+    load(qtbot, window, path)
+    for name, text in inputs.items():
+        window.controls.inputs_form.fields[name].setText(text)
+    qtbot.waitUntil(lambda: window.preview.ready, timeout=10000)
+
+
+def _text(window, node_id: str) -> str:
+    window.graph_view.select_node(node_id)
+    assert window.details.inspector.node is window.current.run.nodes[node_id]
+    return window.details.inspector.text.toPlainText()
+
+
+def test_cancelled_nodes_say_why(qtbot, window, tmp_path) -> None:
+    _open(qtbot, window, tmp_path, fail="False")
+    handle = window.start_run()
+    qtbot.waitUntil(lambda: handle.nodes["slow_0"].state is NodeState.RUNNING, timeout=10000)
+    window.cancel_node("slow_0")
+    qtbot.waitUntil(lambda: handle.nodes["after_0"].state is NodeState.CANCELLED, timeout=10000)
+    assert "cancelled by you" in _text(window, "slow_0")
+    assert "upstream slow_0 was cancelled by you" in _text(window, "after_0")
+    qtbot.waitUntil(lambda: handle.done and window.current.caught_up, timeout=10000)
+
+    _open(qtbot, window, tmp_path, fail="True")  # it fails at once; the stop policy stops the rest
+    stopped = run_and_wait(qtbot, window)
+    assert stopped.nodes["slow_0"].state is NodeState.CANCELLED
+    assert "stopped by the run's stop policy after fails_0 failed" in _text(window, "slow_0")
+
+    _open(qtbot, window, tmp_path, fail="False")
+    cancelled = window.start_run()
+    qtbot.waitUntil(lambda: cancelled.nodes["slow_0"].state is NodeState.RUNNING, timeout=10000)
+    window.cancel_current_run()
+    qtbot.waitUntil(lambda: cancelled.done and window.current.caught_up, timeout=10000)
+    assert "cancelled when you cancelled the run" in _text(window, "slow_0")
+
+
+def test_a_node_that_never_ran_says_so_and_a_running_one_counts_its_time(
+    qtbot, window, tmp_path
+) -> None:
+    _open(qtbot, window, tmp_path, fail="False", wait="3")
+    handle = window.start_run()
+    qtbot.waitUntil(lambda: handle.nodes["slow_0"].state is NodeState.RUNNING, timeout=10000)
+    waiting = _text(window, "after_0")
+    assert "not run yet" in waiting and "waiting for upstream slow_0 (running)" in waiting
+    assert "attempt 0" not in waiting and "ran on" not in waiting and "started" not in waiting
+    inspector = window.details.inspector.text
+    window.graph_view.select_node("slow_0")
+
+    def seconds() -> float:
+        found = re.search(r"running for (\d+\.\d) s", inspector.toPlainText())
+        return float(found.group(1)) if found else -1.0
+
+    qtbot.waitUntil(lambda: seconds() >= 0, timeout=5000)
+    first = seconds()
+    qtbot.waitUntil(lambda: seconds() >= first + 0.5, timeout=5000)  # live, no event needed
+    assert "now at g.py:11 in slow" in inspector.toPlainText()
+    window.cancel_current_run()
+    qtbot.waitUntil(lambda: handle.done and window.current.caught_up, timeout=10000)
+
+
+def test_inputs_say_where_they_come_from(qtbot, window, tmp_path) -> None:
+    path = tmp_path / "pipeline.py"
+    write_pipeline(path)
+    load(qtbot, window, path)
+    window.graph_view.select_node("step_1")  # the preview, before any run
+    before = window.details.inspector.text.toPlainText()
+    assert "← step_0.v" in before and "not known yet" in before and "Ref(" not in before
+    run_and_wait(qtbot, window)
+    text = _text(window, "merge_0")
+    assert "← step_2.v, step_3.v" in text and "[3, 2]" in text and "Ref(" not in text
