@@ -14,6 +14,7 @@ from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QPlainTextEdit, QTabWidget, QWidget
 from superqt.utils import QSignalThrottler
 
+from .group_inspector import GroupInspector
 from .inspector import Inspector
 from .occupancy import OccupancyPanel
 from .results import ResultsPanel
@@ -35,6 +36,7 @@ class DetailsTabs(QTabWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.inspector = Inspector()
+        self.group_inspector = GroupInspector()  # a group of the graph view
         self.results = ResultsPanel()
         self.occupancy = OccupancyPanel()
         self.timeline = TimelinePanel()
@@ -42,6 +44,7 @@ class DetailsTabs(QTabWidget):
         self.log.setObjectName("channel-log")
         self.log.setReadOnly(True)
         self.addTab(self.inspector, "Inspector")
+        self.addTab(self.group_inspector, "Group")
         self.addTab(self.results, "Results")
         self.addTab(self.occupancy, "Occupancy")
         self.addTab(self.timeline, "Timeline")
@@ -66,6 +69,7 @@ class DetailsTabs(QTabWidget):
         self._refresh_throttle.cancel()
         self.results.show_run(tracker.run if tracker is not None else None)
         self.inspector.show_node(None)
+        self.group_inspector.show_group(None)
         if tracker is not None:
             self._append_messages(tracker)
             self._refresh_shown()
@@ -81,6 +85,7 @@ class DetailsTabs(QTabWidget):
             if self.currentWidget() is self.timeline:
                 self.timeline.show_tracker(tracker)
             self.inspector.refresh()
+            self.group_inspector.refresh()
             self.results.refresh()
         else:
             self._refresh_throttle.throttle()
@@ -101,6 +106,8 @@ class DetailsTabs(QTabWidget):
             self.inspector.refresh()
         elif shown is self.results:
             self.results.refresh()
+        elif shown is self.group_inspector:
+            self.group_inspector.refresh()
 
     @Slot(int)
     def _on_self_current_changed(self, _index: int) -> None:

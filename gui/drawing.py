@@ -76,6 +76,8 @@ class Drawing:
     edges: list[DrawnEdge] = field(default_factory=list)
     frames: list[DrawnFrame] = field(default_factory=list)
     where: dict[str, int] = field(default_factory=dict)
+    #: every group, collapsed or opened: its key -> its members
+    groups: dict[str, list[Node]] = field(default_factory=dict)
 
     def bounds(self) -> tuple[float, float, float, float]:
         """(left, top, right, bottom) of everything drawn; zeros when empty."""

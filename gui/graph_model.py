@@ -145,6 +145,8 @@ def build_drawing(
             for (a, b), points in zip(pairs, placement.edge_points, strict=True)
         ]
     drawing.frames = _frames(structure, state, drawing)
+    if not state.expand_all:
+        drawing.groups = {key: group.members for key, group in structure.groups.items()}
     return drawing
 
 

@@ -41,6 +41,8 @@ from .controls import ControlsPanel
 from .details_tabs import DetailsTabs
 from .dialogs import YES, ask_yes_no
 from .document import GraphDocument
+from .find_bar import FindBar
+from .graph_actions import GraphActions
 from .graph_setup import GraphSetup
 from .graph_view import GraphView, Legend
 from .history import HistoryPanel
@@ -110,6 +112,8 @@ class MainWindow(QMainWindow):
 
     def _build_widgets(self) -> None:
         self.graph_view = GraphView()
+        self.find_bar = FindBar(self.graph_view)
+        self.find_bar.hide()
         self.preview_note = QLabel("")
         self.preview_note.setObjectName("preview-note")
         self.preview_note.hide()
@@ -117,6 +121,7 @@ class MainWindow(QMainWindow):
         center_layout = QVBoxLayout(center)
         center_layout.setContentsMargins(0, 0, 0, 0)
         center_layout.addWidget(Legend())
+        center_layout.addWidget(self.find_bar)
         center_layout.addWidget(self.preview_note)
         center_layout.addWidget(self.graph_view, 1)
         self.setCentralWidget(center)
@@ -174,6 +179,7 @@ class MainWindow(QMainWindow):
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("toolbar-main")
         toolbar.addActions([self.open_action, self.reload_action, *run_actions])
+        self.graph_actions = GraphActions(self, toolbar)
         self._rebuild_recent_menu()
 
     def _connect_signals(self) -> None:
@@ -384,6 +390,7 @@ class MainWindow(QMainWindow):
         node_reruns = allowed and self._current_stored() is None  # a stored run is read-only
         self.graph_view.rerun_allowed = node_reruns
         self.details.inspector.rerun_allowed = node_reruns
+        self.details.group_inspector.rerun_allowed = node_reruns
         self.rerun_failed_action.setEnabled(allowed)
         self.run_again_action.setEnabled(allowed and self.current is not None)
         self.details.inspector.refresh()
@@ -461,12 +468,15 @@ class MainWindow(QMainWindow):
         self._set_rerun_allowed(tracker is not None and tracker.run.done)
         self.details.show_tracker(tracker)
         if tracker is not None:
-            self.graph_view.show_nodes(tracker.run.graph._nodes)
+            # a run that failed opens on its first failed node
+            self.graph_view.show_run(tracker.run, select_failed=tracker.run.done)
             self.progress_label.setText(progress_text(tracker))
 
     @Slot(object)
     def _on_controller_run_updated(self, tracker: RunTracker) -> None:
         if tracker is not self.current:
+            if self.graph_view.shows_run_of(tracker.run):  # a child drawn inline
+                self.graph_view.refresh(set())
             return
         self.graph_view.refresh(tracker.take_changed())
         if tracker.run.done is not self._rerun_allowed:  # (it refreshes the inspector)
