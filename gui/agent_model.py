@@ -27,10 +27,12 @@ from graphdeck.events import ChildRunStarted, Event
 
 from .drawing import GROUP_H, GROUP_W, NODE_H, NODE_W, Drawing, DrawnEdge, DrawnFrame, DrawnNode
 from .graph_model import FRAME_HEADER, FRAME_PAD, PAGE
-from .layout import COLUMN_PITCH, LAYER_GAP, ROW_GAP, curve
+from .layout import ROW_GAP, curve
 
-#: a collapsed child run's box, and the agent's own
-AGENT_W, AGENT_H = GROUP_W, GROUP_H
+#: the agent's own box
+AGENT_W, AGENT_H = NODE_W, NODE_H
+#: between two steps of a lane
+STEP_GAP = 48.0
 #: order edges between two steps, at most (more: first box to first box only)
 ORDER_FAN = 16
 #: how deep the inputs are searched for another call's outputs, and how many values
@@ -174,8 +176,9 @@ class _Lane:
             self.drawing.where[key] = index
         return index
 
-    def lay_out(self, shot: RunSnapshot, x0: float, y0: float) -> tuple[int, float, float]:
-        """Draw `shot`'s lane with its agent box at (x0, y0): (agent box, right, bottom)."""
+    def lay_out(self, shot: RunSnapshot, x0: float, y0: float) -> tuple[int, int, float, float]:
+        """Draw `shot`'s lane with its agent box at (x0, y0): (its agent box, the first box
+        of its last step, right, bottom)."""
         run = shot.run
         agent = self.add(
             DrawnNode(
@@ -184,35 +187,36 @@ class _Lane:
             [],
         )
         right, bottom = x0 + AGENT_W, y0 + AGENT_H
-        x = x0 + COLUMN_PITCH
+        x = right + STEP_GAP
         previous = [agent]
         for boxes in _units(_steps(shot)):
-            y, width, column = y0, GROUP_W, []
+            y, width, entries, exits = y0, NODE_W, [], []
             for box in boxes:
-                index, w, h = self._box(box, shot.prefix, x, y)
-                column.append(index)
+                entry, exit_, w, h = self._box(box, shot.prefix, x, y)
+                entries.append(entry)
+                exits.append(exit_)
                 width, y = max(width, w), y + h + ROW_GAP
-            self._order_edges(previous, column)
-            previous = column
+            self._order_edges(previous, entries)
+            previous = exits
             right, bottom = max(right, x + width), max(bottom, y - ROW_GAP)
-            x += width + LAYER_GAP
-        return agent, right, bottom
+            x += width + STEP_GAP
+        return agent, previous[0], right, bottom
 
     def _box(
         self, box: Node | RunSnapshot | list[Node], prefix: str, x: float, y: float
-    ) -> tuple[int, float, float]:
-        """Draw one box of a step at (x, y): (its index, width, height)."""
+    ) -> tuple[int, int, float, float]:
+        """Draw one box of a step at (x, y): (the box edges go into, the box they leave
+        from, width, height); a child run is entered at its agent box and left from its
+        last step."""
         if isinstance(box, Node):
             key = prefix + box.id
             self.nodes[key] = box
-            return (
-                self.add(DrawnNode(key, box.id, "node", [box], NODE_W, NODE_H, x, y), [key]),
-                NODE_W,
-                NODE_H,
-            )
+            index = self.add(DrawnNode(key, box.id, "node", [box], NODE_W, NODE_H, x, y), [key])
+            return index, index, NODE_W, NODE_H
         if isinstance(box, RunSnapshot):
             return self._child(box, x, y)
-        return self._group(box, prefix, x, y)
+        index, w, h = self._group(box, prefix, x, y)
+        return index, index, w, h
 
     def _group(
         self, members: list[Node], prefix: str, x: float, y: float
@@ -244,20 +248,20 @@ class _Lane:
         self.drawing.frames.append(DrawnFrame(key, label, "group", x, y, NODE_W + 2 * FRAME_PAD, h))
         return (first if first is not None else 0), NODE_W + 2 * FRAME_PAD, h
 
-    def _child(self, shot: RunSnapshot, x: float, y: float) -> tuple[int, float, float]:
+    def _child(self, shot: RunSnapshot, x: float, y: float) -> tuple[int, int, float, float]:
         key = f"run:{shot.prefix}"
         self.drawing.groups[key] = list(_calls(shot))
         if key in self.collapsed:
             members = list(_calls(shot))
             label = f"{shot.run.name} (agent) ×{len(members):,}"
             node = DrawnNode(key, label, "subgraph", members, GROUP_W, GROUP_H, x, y, group=key)
-            keys = [k for k, _ in _keyed(shot)]
-            return self.add(node, keys), GROUP_W, GROUP_H
-        agent, right, bottom = self.lay_out(shot, x + FRAME_PAD, y + FRAME_HEADER)
+            index = self.add(node, [k for k, _ in _keyed(shot)])
+            return index, index, GROUP_W, GROUP_H
+        agent, last, right, bottom = self.lay_out(shot, x + FRAME_PAD, y + FRAME_HEADER)
         w, h = right - x + FRAME_PAD, bottom - y + FRAME_PAD
         label = f"{shot.run.name} · {shot.run.state.value}"
         self.drawing.frames.append(DrawnFrame(key, label, "run", x, y, w, h))
-        return agent, w, h
+        return agent, last, w, h
 
     def _order_edges(self, previous: list[int], column: list[int]) -> None:
         pairs = [(a, b) for a in previous for b in column]
@@ -296,14 +300,16 @@ def build_agent_drawing(
     return drawing, lane.nodes
 
 
-def _data_edges(drawing: Drawing, shot: RunSnapshot) -> None:
-    """A data edge wherever a call's inputs hold an object another call of the same run
-    returned; order edges into a box that has one are dropped."""
+def _data_edges(drawing: Drawing, shot: RunSnapshot) -> dict[int, str]:
+    """A data edge wherever a call's inputs hold an object an earlier call returned (in
+    this run or in a child run it awaited); order edges into a box that has one are
+    dropped. Returns what the run's calls made (id of object -> call key)."""
     made_by: dict[int, str] = {}
     pairs: dict[tuple[int, int], None] = {}
     for _time, node, child in shot.entries:
         if child is not None:
-            _data_edges(drawing, child)
+            for made, key in _data_edges(drawing, child).items():
+                made_by.setdefault(made, key)
             continue
         assert node is not None
         key = shot.prefix + node.id
@@ -316,11 +322,11 @@ def _data_edges(drawing: Drawing, shot: RunSnapshot) -> None:
                     pairs[(source_box, target)] = None
         for value in _values(node.outputs):
             made_by.setdefault(id(value), key)
-    if not pairs:
-        return
-    fed = {b for _a, b in pairs}
-    drawing.edges = [e for e in drawing.edges if e.kind != "order" or e.target not in fed]
-    drawing.edges += [DrawnEdge(a, b, []) for a, b in pairs]
+    if pairs:
+        fed = {b for _a, b in pairs}
+        drawing.edges = [e for e in drawing.edges if e.kind != "order" or e.target not in fed]
+        drawing.edges += [DrawnEdge(a, b, []) for a, b in pairs]
+    return made_by
 
 
 def _values(value: Any, depth: int = 0) -> Iterator[Any]:

@@ -24,7 +24,7 @@ from .drawing import Drawing, DrawnNode, elide
 from .theme import CANVAS_COLOURS, NODE_COLOURS
 
 #: below this zoom, boxes are drawn without text or bars (cheap at 100k)
-DETAIL_ZOOM = 0.45
+DETAIL_ZOOM = 0.4
 _STATE_OF = attrgetter("state")
 #: how much a box filtered out shows (alpha, 0–255)
 FADED_ALPHA = 40
@@ -52,7 +52,7 @@ def box_colour(node: DrawnNode, counts: Counter[NodeState] | None) -> str:
     if counts:
         return NODE_COLOURS[counts.most_common(1)[0][0]]
     if node.kind == "agent" or not node.members:
-        return CANVAS_COLOURS["group"]
+        return CANVAS_COLOURS["agent"]
     return NODE_COLOURS[node.members[0].state]
 
 
@@ -116,7 +116,7 @@ def _paint_box(
         )
         return
     painter.setPen(QPen(outline, 1.2))
-    painter.setBrush(_colour(CANVAS_COLOURS["group"], faded))
+    painter.setBrush(_colour(CANVAS_COLOURS["agent" if node.kind == "agent" else "group"], faded))
     painter.drawRoundedRect(rect, 8, 8)
     painter.setPen(text)
     painter.drawText(

@@ -88,8 +88,9 @@ class ControlsPanel(QWidget):
         self.file_label.setText(f"Loading {path} …")
         self.run_button.setEnabled(False)
 
-    def show_graphs(self, path: str, names: list[str]) -> None:
-        """The file loaded: list its graphs, keeping the chosen one if it is still there."""
+    def show_graphs(self, path: str, names: list[str], default: str | None = None) -> None:
+        """The file loaded: list its graphs, keeping the chosen one if it is still there,
+        else choosing `default` (a top-level graph)."""
         self.file_label.setText(path)
         self.error_label.setText("")
         previous = self.graph_combo.currentText()
@@ -98,6 +99,8 @@ class ControlsPanel(QWidget):
         self.graph_combo.addItems(names)
         if previous in names:
             self.graph_combo.setCurrentText(previous)
+        elif default in names:
+            self.graph_combo.setCurrentText(default)
         self.graph_combo.blockSignals(False)
         self.graph_changed.emit()
 

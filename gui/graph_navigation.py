@@ -12,6 +12,7 @@ from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Slot
 from PySide6.QtGui import QAction, QKeyEvent, QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QGraphicsView, QMenu
 
+from .canvas import DETAIL_ZOOM
 from .drawing import DrawnFrame
 from .graph_model import FRAME_HEADER
 from .graph_search import SearchIndex, after, failed_keys
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
 CLICK_SLOP = 4
 #: zoom to selection: the selection and its neighbours at this scale at most
 SELECTION_ZOOM = 1.2
+#: a graph of this many boxes or fewer is never fitted below the zoom where labels show
+READABLE_FIT_BOXES = 150
 
 
 class GraphNavigation:
@@ -46,13 +49,20 @@ class GraphNavigation:
     def fit(self: GraphView) -> None:
         """Show the whole graph, never magnified past 100 %, centred. Re-done on resize
         until the user zooms."""
-        left, top, right, bottom = self.drawing.bounds()
         if not self.drawing.nodes:
             return
-        box = QRectF(left, top, right - left, bottom - top).adjusted(-20, -20, 20, 20)
+        box = self.sceneRect()  # the drawing and a margin: no scroll bar at fit
         self.fitInView(box, Qt.AspectRatioMode.KeepAspectRatio)
-        if self.transform().m11() > 1.0:
+        scale = self.transform().m11()
+        if scale > 1.0:
             self.resetTransform()
+        elif scale < DETAIL_ZOOM and len(self.drawing.nodes) <= READABLE_FIT_BOXES:
+            # a small graph is shown readable from its start rather than whole and unreadable
+            self.resetTransform()
+            self.scale(DETAIL_ZOOM, DETAIL_ZOOM)
+            half = self.viewport().width() / 2 / DETAIL_ZOOM
+            self.centerOn(QPointF(box.left() + half, box.center().y()))
+            return
         self.centerOn(box.center())
 
     def zoom_to_fit(self: GraphView) -> None:

@@ -39,7 +39,7 @@ from .theme import CANVAS_COLOURS, NODE_COLOURS
 EMPTY_HINT = (
     "No graph to show.\nOpen a graph file (File ▸ Open, or drop a .py file here),\nthen press Run."
 )
-SCENE_MARGIN = 60.0
+SCENE_MARGIN = 40.0
 #: graphs up to this many nodes are laid out at once, on the GUI thread (a few ms: no
 #: empty canvas flashes between a graph and its drawing); bigger ones in a worker thread
 INLINE_LAYOUT_NODES = 300

@@ -475,8 +475,9 @@ class MainWindow(QMainWindow):
     @Slot(object)
     def _on_controller_run_updated(self, tracker: RunTracker) -> None:
         if tracker is not self.current:
-            if self.graph_view.shows_run_of(tracker.run):  # a child drawn inline
-                self.graph_view.refresh(set())
+            if self.current is not None and tracker.descends_from(self.current):
+                self.graph_view.refresh(set())  # its calls are drawn inline
+                self.details.refresh_from(self.current)  # its messages are in the log
             return
         self.graph_view.refresh(tracker.take_changed())
         if tracker.run.done is not self._rerun_allowed:  # (it refreshes the inspector)

@@ -43,6 +43,7 @@ CANVAS_COLOURS: dict[str, str] = {
     "match": "#f59e0b",  # found by Find
     "rerun": "#d946ef",  # nodes about to re-run
     "group": "#f8fafc",
+    "agent": "#ddd6fe",  # an agent run's own box
     "frame": "#93c5fd",
     "frame-fill": "#eff6ff",
     "run-frame": "#a78bfa",

@@ -36,8 +36,10 @@ TERMINAL = frozenset(state for state in NodeState if state.is_terminal)
 class RunTracker:
     """What the views need of one run, kept up to date from its events."""
 
-    def __init__(self, run: Run, depth: int = 0) -> None:
+    def __init__(self, run: Run, depth: int = 0, parent: RunTracker | None = None) -> None:
         self.run = run
+        #: the tracker of the run that started this one (a nested agent's parent)
+        self.parent = parent
         self.target: object = None  # the graph definition it ran ("Run again")
         self.options = RunOptions()  # the start() options it ran with
         self.depth = depth  # 0 for a top-level run, 1 for its child runs, …
@@ -115,6 +117,7 @@ class RunTracker:
             self.workers[event.node_id] = event.worker
         elif type(event) is ChannelMessage:
             self.messages.append((event.time, event.channel, event.text))
+            self._tell_ancestors(event.time, event.channel, event.text)
         elif type(event) is RunWarning:
             self.messages.append((event.time, "warning", event.message))
         elif type(event) is RunStarted:
@@ -123,6 +126,24 @@ class RunTracker:
             self.finished = True
             if event.error is not None:
                 self.messages.append((event.time, "run", str(event.error)))
+
+    def _tell_ancestors(self, time: float, channel: str, text: str) -> None:
+        """A child run's messages are in its parent's log too (and its parent's), marked
+        with the child they came from."""
+        source = f"{self.run.name} {self.run.id[:6]} › {channel}"
+        parent = self.parent
+        while parent is not None:
+            parent.messages.append((time, source, text))
+            parent = parent.parent
+
+    def descends_from(self, other: RunTracker) -> bool:
+        """This run was started (directly or further down) by `other`'s run."""
+        parent = self.parent
+        while parent is not None:
+            if parent is other:
+                return True
+            parent = parent.parent
+        return False
 
     def _track_bar(self, node: Node, state: NodeState, at: float) -> None:
         node_id = node.id
@@ -201,7 +222,7 @@ class RunController(QObject):
                         and self.trackers[position].depth > tracker.depth
                     ):
                         position += 1
-                    child_tracker = RunTracker(child, tracker.depth + 1)
+                    child_tracker = RunTracker(child, tracker.depth + 1, parent=tracker)
                     child_tracker.poll()
                     self.trackers.insert(position, child_tracker)
                     known.add(id(child))
