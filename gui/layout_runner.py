@@ -59,6 +59,11 @@ class LayoutRunner(QObject):
         if not self.busy:
             self._task = loop.create_task(self._drain())
 
+    async def wait(self) -> None:
+        """Until every job asked for so far has run."""
+        while self._task is not None and not self._task.done():
+            await asyncio.wait([self._task])
+
     def cancel(self) -> None:
         """Drop waiting jobs and the result of the running one."""
         self._waiting = None

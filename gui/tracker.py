@@ -29,6 +29,10 @@ from graphdeck.events import (
 from .run_options import RunOptions
 
 REFRESH_HZ = 30
+#: a poll reads log rows in chunks of this many until it has taken this long: a run that
+#: announced 100k nodes at once is read over several ticks instead of freezing the window
+#: for most of a second (docs/design.md §9.3)
+POLL_CHUNK, POLL_BUDGET_S = 2_000, 0.02
 RUNNING, RETRYING = NodeState.RUNNING, NodeState.RETRYING
 TERMINAL = frozenset(state for state in NodeState if state.is_terminal)
 
@@ -69,11 +73,15 @@ class RunTracker:
 
         Node events (five per node) are read as rows (`Run.visit`), not as event objects:
         building those was a third of the monitor's cost of showing a large run live."""
-        end = self.run.event_count
-        if end == self.index:
-            return False
-        self.index = self.run.visit(self, self.index, end)
-        return True
+        began, deadline = self.index, time.perf_counter() + POLL_BUDGET_S
+        while True:
+            end = min(self.run.event_count, self.index + POLL_CHUNK)
+            if end == self.index:
+                break
+            self.index = self.run.visit(self, self.index, end)
+            if time.perf_counter() > deadline:
+                break
+        return self.index != began
 
     # -- graphdeck.eventlog.RowVisitor ---------------------------------------------------
 
