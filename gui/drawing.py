@@ -29,7 +29,7 @@ class DrawnNode:
     key: str
     label: str
     kind: str
-    members: list[Node]
+    members: list[Node] = field(repr=False)
     w: float
     h: float
     x: float = 0.0

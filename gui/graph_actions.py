@@ -3,21 +3,19 @@ and the group inspector's requests carried out on the graph view and the run sho
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QToolBar
-
-if TYPE_CHECKING:
-    from .main_window import MainWindow
 
 
 class GraphActions(QObject):
     """Builds the View menu of `window` and wires the graph view, the find bar and the
     group inspector together."""
 
-    def __init__(self, window: MainWindow, toolbar: QToolBar) -> None:
+    def __init__(self, window: Any, toolbar: QToolBar) -> None:
+        """`window`: the `MainWindow` (not imported here: no import cycle)."""
         super().__init__(window)
         self.window = window
         self.view = window.graph_view

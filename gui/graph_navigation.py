@@ -1,12 +1,14 @@
 """Moving about the graph view: clicks, menus, keys, zoom, Find and "next failed".
 
 A part of `GraphView` (a mixin: it reads the view's drawing, marks and selection, and
-calls its selection and group methods), kept apart so each file has one job.
+calls its selection and group methods), kept apart so each file has one job. It does not
+import `graph_view` (no import cycle between the monitor's modules, docs/design.md §8.1):
+`self` is the `GraphView`.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Slot
 from PySide6.QtGui import QAction, QKeyEvent, QMouseEvent, QWheelEvent
@@ -16,9 +18,6 @@ from .canvas import DETAIL_ZOOM
 from .drawing import DrawnFrame
 from .graph_model import FRAME_HEADER
 from .graph_search import SearchIndex, after, failed_keys
-
-if TYPE_CHECKING:
-    from .graph_view import GraphView
 
 #: a press and release closer than this (pixels) is a click, not a drag
 CLICK_SLOP = 4
@@ -31,13 +30,13 @@ READABLE_FIT_BOXES = 150
 class GraphNavigation:
     """Clicks, menus, keys, zoom, find and next-failed for `GraphView`."""
 
-    def _init_navigation(self: GraphView) -> None:
+    def _init_navigation(self) -> None:
         # Invariant: `_index` is None or the search index of `nodes` as they are now.
         self._index: SearchIndex | None = None
         self.matches: list[str] = []
         self._press: QPoint | None = None
 
-    def _reset_navigation(self: GraphView) -> None:
+    def _reset_navigation(self) -> None:
         self._index = None
         self.matches = []
         self.marks.matches = set()
@@ -46,7 +45,7 @@ class GraphNavigation:
 
     # -- zoom -----------------------------------------------------------------------------
 
-    def fit(self: GraphView) -> None:
+    def fit(self) -> None:
         """Show the whole graph, never magnified past 100 %, centred. Re-done on resize
         until the user zooms."""
         if not self.drawing.nodes:
@@ -65,19 +64,20 @@ class GraphNavigation:
             return
         self.centerOn(box.center())
 
-    def zoom_to_fit(self: GraphView) -> None:
+    def zoom_to_fit(self) -> None:
         """The user asked for the whole graph: fit, and keep fitting on resize."""
         self._fitted = False
         self.fit()
 
-    def zoom_to_selection(self: GraphView) -> None:
-        """The selected box and the boxes on its paths, readable."""
+    def zoom_to_selection(self) -> None:
+        """The selected box and the boxes next to it, readable."""
         index = self.marks.selected
         if index is None:
             return
-        boxes = [self.drawing.nodes[i] for i in {index, *self.marks.path}]
         near = self.drawing.nodes[index]
-        boxes = [b for b in boxes if abs(b.x - near.x) < 1200 and abs(b.y - near.y) < 900]
+        next_to = {e.source for e in self.drawing.edges if e.target == index}
+        next_to |= {e.target for e in self.drawing.edges if e.source == index}
+        boxes = [self.drawing.nodes[i] for i in {index, *next_to}]
         rect = QRectF()
         for b in boxes:
             rect = rect.united(QRectF(b.x, b.y, b.w, b.h))
@@ -88,19 +88,19 @@ class GraphNavigation:
         self.centerOn(QPointF(near.x + near.w / 2, near.y + near.h / 2))
         self._fitted = True
 
-    def resizeEvent(self: GraphView, event: Any) -> None:
+    def resizeEvent(self, event: Any) -> None:
         QGraphicsView.resizeEvent(self, event)
         if not self._fitted:
             self.fit()
 
-    def wheelEvent(self: GraphView, event: QWheelEvent) -> None:
+    def wheelEvent(self, event: QWheelEvent) -> None:
         factor = 1.15 ** (event.angleDelta().y() / 120)
         self.scale(factor, factor)
         self._fitted = True  # the user chose a zoom: keep it
 
     # -- find, next failed ------------------------------------------------------------------
 
-    def find(self: GraphView, text: str) -> list[str]:
+    def find(self, text: str) -> list[str]:
         """Mark and return the nodes whose id or tool contains `text`; select the first."""
         if self._index is None or len(self._index.keys) != len(self.nodes):
             self._index = SearchIndex(self.nodes)
@@ -112,18 +112,18 @@ class GraphNavigation:
             self._boxes.update()
         return self.matches
 
-    def _mark_matches(self: GraphView) -> None:
+    def _mark_matches(self) -> None:
         where = self.drawing.where
         self.marks.matches = {where[k] for k in self.matches if k in where}
 
-    def find_next(self: GraphView, backwards: bool = False) -> str | None:
+    def find_next(self, backwards: bool = False) -> str | None:
         """Select the next (or previous) match of the last `find`."""
         key = after(self.matches, self.selected_key, backwards)
         if key is not None:
             self.select_node(key)
         return key
 
-    def next_failed(self: GraphView, backwards: bool = False) -> str | None:
+    def next_failed(self, backwards: bool = False) -> str | None:
         """Select the next failed or timed-out node after the selection (wrapping round)."""
         key = after(failed_keys(self.nodes), self.selected_key, backwards)
         if key is not None:
@@ -132,7 +132,7 @@ class GraphNavigation:
 
     # -- mouse ------------------------------------------------------------------------------
 
-    def _frame_at(self: GraphView, point: QPointF) -> DrawnFrame | None:
+    def _frame_at(self, point: QPointF) -> DrawnFrame | None:
         """The innermost frame whose header is at `point`."""
         for frame in reversed(self.drawing.frames):
             header = QRectF(frame.x, frame.y, frame.w, FRAME_HEADER)
@@ -140,11 +140,11 @@ class GraphNavigation:
                 return frame
         return None
 
-    def mousePressEvent(self: GraphView, event: QMouseEvent) -> None:
+    def mousePressEvent(self, event: QMouseEvent) -> None:
         self._press = event.position().toPoint()
         QGraphicsView.mousePressEvent(self, event)
 
-    def mouseReleaseEvent(self: GraphView, event: QMouseEvent) -> None:
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         QGraphicsView.mouseReleaseEvent(self, event)
         press, self._press = self._press, None
         moved = press is None or (event.position().toPoint() - press).manhattanLength()
@@ -155,7 +155,7 @@ class GraphNavigation:
         ):
             self.click_at(self.mapToScene(event.position().toPoint()))
 
-    def click_at(self: GraphView, point: QPointF) -> None:
+    def click_at(self, point: QPointF) -> None:
         """Select what is at scene `point`: a box, an opened group (its frame's header), or
         nothing."""
         index = self._boxes.at(point) if self._boxes is not None else None
@@ -169,7 +169,7 @@ class GraphNavigation:
             self.selected_key = frame.key
             self.group_selected.emit(frame.key)
 
-    def mouseDoubleClickEvent(self: GraphView, event: QMouseEvent) -> None:
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
         point = self.mapToScene(event.position().toPoint())
         index = self._boxes.at(point) if self._boxes is not None else None
         if index is not None and self.drawing.nodes[index].group is not None:
@@ -181,7 +181,7 @@ class GraphNavigation:
             return
         QGraphicsView.mouseDoubleClickEvent(self, event)
 
-    def contextMenuEvent(self: GraphView, event: Any) -> None:
+    def contextMenuEvent(self, event: Any) -> None:
         point = self.mapToScene(event.pos())
         index = self._boxes.at(point) if self._boxes is not None else None
         box = self.drawing.nodes[index] if index is not None else None
@@ -193,7 +193,7 @@ class GraphNavigation:
         elif frame is not None:
             self._open_group_menu(frame.key, event.globalPos())
 
-    def open_node_menu(self: GraphView, node_id: str, screen_pos: Any) -> QMenu | None:
+    def open_node_menu(self, node_id: str, screen_pos: Any) -> QMenu | None:
         node = self.nodes.get(node_id)
         if node is None:
             return None
@@ -209,7 +209,7 @@ class GraphNavigation:
         menu.popup(screen_pos)
         return menu
 
-    def _open_group_menu(self: GraphView, key: str, screen_pos: Any) -> QMenu:
+    def _open_group_menu(self, key: str, screen_pos: Any) -> QMenu:
         menu = QMenu(self)
         collapsed = self.is_collapsed(key)
         menu.addAction("Open group" if collapsed else "Collapse group").setData(("toggle", key))
@@ -222,7 +222,7 @@ class GraphNavigation:
         return menu
 
     @Slot(QAction)
-    def _on_menu_triggered(self: GraphView, action: QAction) -> None:
+    def _on_menu_triggered(self, action: QAction) -> None:
         what, key = action.data()
         if what == "cancel":
             self.cancel_node_requested.emit(key)
@@ -237,7 +237,7 @@ class GraphNavigation:
 
     # -- keys -------------------------------------------------------------------------------
 
-    def keyPressEvent(self: GraphView, event: QKeyEvent) -> None:
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
         moves = {
             Qt.Key.Key_Right: self._downstream,
@@ -264,7 +264,7 @@ class GraphNavigation:
             return
         QGraphicsView.keyPressEvent(self, event)
 
-    def _neighbour(self: GraphView, index: int, downstream: bool) -> int | None:
+    def _neighbour(self, index: int, downstream: bool) -> int | None:
         here = self.drawing.nodes[index]
         others = [
             (e.target if downstream else e.source)
@@ -275,13 +275,13 @@ class GraphNavigation:
             return None
         return min(others, key=lambda i: abs(self.drawing.nodes[i].y - here.y))
 
-    def _downstream(self: GraphView, index: int) -> int | None:
+    def _downstream(self, index: int) -> int | None:
         return self._neighbour(index, True)
 
-    def _upstream(self: GraphView, index: int) -> int | None:
+    def _upstream(self, index: int) -> int | None:
         return self._neighbour(index, False)
 
-    def _in_column(self: GraphView, index: int, step: int) -> int | None:
+    def _in_column(self, index: int, step: int) -> int | None:
         here = self.drawing.nodes[index]
         middle = here.x + here.w / 2
         column = sorted(

@@ -127,7 +127,11 @@ class GraphView(GraphNavigation, QGraphicsView):
     # -- content ------------------------------------------------------------------------
 
     def show_nodes(self, nodes: Mapping[str, Node]) -> None:
-        """Show a static graph (a preview's, or a run's) from scratch."""
+        """Show a static graph (a preview's, or a run's) from scratch (the same one again:
+        keep what the user opened and selected)."""
+        if nodes is self._source and self._agent is None:
+            self.refresh(set(nodes))
+            return
         self._reset(nodes, None)
         self._request_layout(grow=False)
 
@@ -140,6 +144,15 @@ class GraphView(GraphNavigation, QGraphicsView):
             self._reset(run.nodes, None)
         self._select_failed = select_failed
         self._request_layout(grow=False)
+
+    def select_first_failed(self) -> None:
+        """Select the first failed node, now or once the layout on its way is drawn."""
+        if self.layouts.busy:
+            self._select_failed = True
+            return
+        failed = failed_keys(self.nodes)
+        if failed:
+            self.select_node(failed[0])
 
     @property
     def is_agent(self) -> bool:
@@ -270,7 +283,8 @@ class GraphView(GraphNavigation, QGraphicsView):
         if self._select_failed:
             self._select_failed = False
             failed = failed_keys(self.nodes)
-            self._pending_select = failed[0] if failed else self._pending_select
+            if failed and self._pending_select is None:
+                self._pending_select = failed[0]
         if self._pending_select is not None:
             key, self._pending_select = self._pending_select, None
             self.select_node(key)
@@ -347,8 +361,9 @@ class GraphView(GraphNavigation, QGraphicsView):
         is announced at once (`node_selected`), even while its layout is on its way."""
         index = self._box_of(key)
         is_node = key in self.nodes
-        if index is None and (self._page_to(key) or self.layouts.busy):
-            self._pending_select = key
+        grouped = index is not None and is_node and self.drawing.nodes[index].kind != "node"
+        if (index is None or grouped) and (self._page_to(key) or self.layouts.busy):
+            self._pending_select = key  # its page is being laid out
         if is_node:
             self.selected_key = key
             self.node_selected.emit(key)
@@ -393,7 +408,7 @@ class GraphView(GraphNavigation, QGraphicsView):
         else:
             total = len(self.group_members(key))
             self.state.expanded[key] = max(0, min(start, (max(total, 1) - 1) // PAGE * PAGE))
-        self.selected_key = key
+        self.selected_key, self._pending_select = key, None
         self.relayout()
 
     def collapse_group(self, key: str) -> None:
@@ -401,7 +416,7 @@ class GraphView(GraphNavigation, QGraphicsView):
             self.state.collapsed.add(key)
         else:
             self.state.expanded.pop(key, None)
-        self.selected_key = key
+        self.selected_key, self._pending_select = key, None
         self.relayout()
 
     def toggle_group(self, key: str) -> None:

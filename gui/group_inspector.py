@@ -99,8 +99,8 @@ class GroupInspector(QWidget):
         layout.addWidget(self.failed_list, 1)
 
     def _connect_signals(self) -> None:
-        self.failed_list.itemActivated.connect(self._on_failed_list_item_activated)
-        self.failed_list.itemClicked.connect(self._on_failed_list_item_activated)
+        # (not itemActivated too: styles that activate on a single click would ask twice)
+        self.failed_list.itemClicked.connect(self._on_failed_list_item_clicked)
         self.toggle_button.clicked.connect(self._on_toggle_button_clicked)
         self.previous_button.clicked.connect(self._on_previous_button_clicked)
         self.next_button.clicked.connect(self._on_next_button_clicked)
@@ -189,7 +189,7 @@ class GroupInspector(QWidget):
             self.failed_list.addItem(f"… and {len(failed) - FAILED_LISTED:,} more")
 
     @Slot(QListWidgetItem)
-    def _on_failed_list_item_activated(self, item: QListWidgetItem) -> None:
+    def _on_failed_list_item_clicked(self, item: QListWidgetItem) -> None:
         key = item.data(KEY_ROLE)
         if key:
             self.member_selected.emit(key)

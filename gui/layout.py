@@ -31,7 +31,7 @@ COLUMN_W = 190.0
 LAYER_GAP = 90.0
 COLUMN_PITCH = COLUMN_W + LAYER_GAP
 #: the unit of igraph's within-layer coordinate, and the least gap between boxes
-ROW_UNIT = 48.0
+ROW_UNIT = 26.0
 ROW_GAP = 14.0
 #: the room a long edge takes where it passes through a column
 DUMMY_H = 6.0

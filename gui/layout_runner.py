@@ -81,4 +81,7 @@ class LayoutRunner(QObject):
                 self.failed.emit(f"layout failed: {type(exc).__name__}: {exc}")
                 continue
             if generation == self._generation:
-                self.finished.emit(result)
+                try:
+                    self.finished.emit(result)
+                except RuntimeError:  # the view was deleted meanwhile: nowhere to show it
+                    return

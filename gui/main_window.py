@@ -482,6 +482,8 @@ class MainWindow(QMainWindow):
         self.graph_view.refresh(tracker.take_changed())
         if tracker.run.done is not self._rerun_allowed:  # (it refreshes the inspector)
             self._set_rerun_allowed(tracker.run.done)
+            if tracker.run.done and self.graph_view.selected_key is None:
+                self.graph_view.select_first_failed()  # it ended: where it went wrong
         self.details.refresh_from(tracker)
         self.progress_label.setText(progress_text(tracker))
         self.cancel_action.setEnabled(not tracker.run.done)
