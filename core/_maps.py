@@ -84,4 +84,3 @@ class MapNodes:
         )
         error.__cause__ = first.error
         self._node(node, FAILED, error)
-

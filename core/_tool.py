@@ -23,6 +23,7 @@ from .values import Secret, reveal
 if TYPE_CHECKING:
     from .limits import Pool
 
+
 class Tool:
     """A function registered with `@tool`. See `tool` for the meaning of each option."""
 

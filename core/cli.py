@@ -7,6 +7,7 @@
     graphdeck graphs FILE.py        list the graphs a file defines and their inputs
     graphdeck history [...]         list recorded runs (see graphdeck._cli_history)
     graphdeck export RUN_ID [--format json|trace] [-o FILE]
+    graphdeck draw FILE.py [--graph NAME] [--inputs JSON] [--expand all] -o OUT.png|.svg|.json
     graphdeck [FILE.py] [--graph NAME] [--run] [--store PATH]   open the desktop monitor
 
 Exit codes: 0 succeeded, 1 run failed, 2 usage or load error, 130 cancelled.
@@ -59,7 +60,7 @@ class UsageError(Exception):
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = _store_after_command(list(sys.argv[1:] if argv is None else argv))
-    if argv and argv[0] in ("run", "graphs", "history", "export", "compare"):
+    if argv and argv[0] in ("run", "graphs", "history", "export", "compare", "draw"):
         parser = _parser()
         args = parser.parse_args(argv)
         try:
@@ -127,6 +128,17 @@ def _parser() -> argparse.ArgumentParser:
     graphs_cmd = commands.add_parser("graphs", help="list the graphs of a graph file")
     graphs_cmd.add_argument("file")
     graphs_cmd.set_defaults(handler=_cmd_graphs)
+    draw_cmd = commands.add_parser(
+        "draw", help="draw a graph as the monitor lays it out, without a window"
+    )
+    draw_cmd.add_argument("file", help="a graph file")
+    draw_cmd.add_argument("--graph", help="which graph of the file to draw (by name)")
+    draw_cmd.add_argument("--inputs", help="its inputs as a JSON object, or @path to a JSON file")
+    draw_cmd.add_argument("--expand", choices=("all",), help="draw every node (no group boxes)")
+    draw_cmd.add_argument(
+        "-o", "--output", required=True, metavar="OUT", help="OUT.png, OUT.svg or OUT.json"
+    )
+    draw_cmd.set_defaults(handler=_cmd_draw)
     add_history_commands(commands)
     return parser
 
@@ -176,13 +188,50 @@ def _cmd_graphs(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _cmd_run(args: argparse.Namespace) -> int:
+def _pick(args: argparse.Namespace, listing: bool = True) -> GraphDef:
+    """The graph `--graph` names; a usage error (listing the file's graphs) if none."""
     loaded = load_graph_file(args.file)
     try:
-        graph = loaded.pick(args.graph)
+        return loaded.pick(args.graph)
     except LookupError as exc:
-        lines = [str(exc.args[0])] + [f"  {_describe(g)}" for g in loaded.graphs.values()]
+        lines = [str(exc.args[0])]
+        if listing:
+            lines += [f"  {_describe(g)}" for g in loaded.graphs.values()]
         raise UsageError("\n".join(lines)) from None
+
+
+DRAW_FORMATS = (".png", ".svg", ".json")
+
+
+def _cmd_draw(args: argparse.Namespace) -> int:
+    """Build the graph (nothing runs) and hand its nodes to the monitor's layout."""
+    out = Path(args.output)
+    if out.suffix.lower() not in DRAW_FORMATS:
+        raise UsageError(f"-o {out}: the extension picks the format: .png, .svg or .json")
+    graph = _pick(args, listing=False)  # one line
+    if isinstance(graph, GraphFn):
+        raise UsageError(
+            f"{graph.name} is an agent (graph_fn): its calls are known only once it runs; "
+            "open it in the monitor"
+        )
+    inputs = _parse_inputs(args.inputs)
+    try:
+        built = graph.build(**inputs)
+    except TypeError as exc:  # inputs the builder does not take
+        raise UsageError(f"{graph.name}: {exc}") from None
+    try:
+        from .gui import app  # type: ignore[attr-defined]
+    except ImportError as exc:
+        raise UsageError(f"drawing needs the monitor's packages ({exc})") from None
+    try:
+        app.draw(list(built.nodes), out, expand_all=args.expand == "all")
+    except OSError as exc:
+        raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
+    return EXIT_OK
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    graph = _pick(args)
     inputs = _parse_inputs(args.inputs)
     options = {"max_concurrency": args.max_concurrency, "on_error": args.on_error}
     if args.timeout is not None:

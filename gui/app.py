@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QApplication
 from graphdeck.runner import close_loop
 from graphdeck.store import KEEP_RUNS, RunStore, StoreError
 
+from .draw import draw  # `graphdeck draw`, reached through cli's one way into the monitor
 from .event_loop import GraphdeckEventLoop
 from .gui_thread_gc import collect_on_gui_thread
 from .main_window import MainWindow
@@ -28,6 +29,8 @@ from .theme import stylesheet
 # Python only sees a Ctrl-C when it runs bytecode; Qt's loop sleeps in C. A no-op timer
 # lets the interpreter look at pending signals this often (ms).
 SIGNAL_POLL_MS = 200
+
+__all__ = ["draw", "main", "open_store"]
 
 
 def _parse(argv: Sequence[str]) -> argparse.Namespace:

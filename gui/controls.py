@@ -110,9 +110,10 @@ class ControlsPanel(QWidget):
         self.waiting_label.setVisible(bool(text))
         self.stop_button.setVisible(bool(text))
 
-    def show_graphs(self, path: str, names: list[str]) -> None:
-        """The file loaded: list its graphs, keeping the chosen one if it is still there;
-        the time it was loaded tells a reload (Ctrl+R, a save) from the last one."""
+    def show_graphs(self, path: str, names: list[str], default: str | None = None) -> None:
+        """The file loaded: list its graphs, keeping the chosen one if it is still there,
+        else choosing `default` (a top-level graph); the time it was loaded tells a reload
+        (Ctrl+R, a save) from the last one."""
         self.file_label.setText(f"{path}\nloaded at {time.strftime('%H:%M:%S')}")
         self.error_label.setText("")
         previous = self.graph_combo.currentText()
@@ -121,6 +122,8 @@ class ControlsPanel(QWidget):
         self.graph_combo.addItems(names)
         if previous in names:
             self.graph_combo.setCurrentText(previous)
+        elif default in names:
+            self.graph_combo.setCurrentText(default)
         self.graph_combo.blockSignals(False)
         self.graph_changed.emit()
 

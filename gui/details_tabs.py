@@ -13,6 +13,7 @@ from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QTabWidget, QWidget
 from superqt.utils import QSignalThrottler
 
+from .group_inspector import GroupInspector
 from .inspector import Inspector
 from .occupancy import OccupancyPanel
 from .results import ResultsPanel
@@ -32,11 +33,13 @@ class DetailsTabs(QTabWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.inspector = Inspector()
+        self.group_inspector = GroupInspector()  # a group of the graph view
         self.results = ResultsPanel()
         self.occupancy = OccupancyPanel()
         self.timeline = TimelinePanel()
         self.log = RunLog()
         self.addTab(self.inspector, "Inspector")
+        self.addTab(self.group_inspector, "Group")
         self.addTab(self.results, "Results")
         self.addTab(self.occupancy, "Occupancy")
         self.addTab(self.timeline, "Timeline")
@@ -61,6 +64,7 @@ class DetailsTabs(QTabWidget):
         self._refresh_throttle.cancel()
         self.results.show_run(tracker.run if tracker is not None else None)
         self.inspector.show_tracker(tracker)
+        self.group_inspector.show_group(None)
         if tracker is not None:
             self._append_messages(tracker)
             self._refresh_shown()
@@ -76,6 +80,7 @@ class DetailsTabs(QTabWidget):
             if self.currentWidget() is self.timeline:
                 self.timeline.show_tracker(tracker)
             self.inspector.refresh()
+            self.group_inspector.refresh()
             self.results.refresh()
         else:
             self._refresh_throttle.throttle()
@@ -96,6 +101,8 @@ class DetailsTabs(QTabWidget):
             self.inspector.refresh()
         elif shown is self.results:
             self.results.refresh()
+        elif shown is self.group_inspector:
+            self.group_inspector.refresh()
 
     @Slot(int)
     def _on_self_current_changed(self, _index: int) -> None:

@@ -17,6 +17,7 @@ from graphdeck.loader import GraphDef
 
 from .controls import ControlsPanel
 from .document import GraphDocument
+from .graph_roots import default_graph
 from .inputs_form import show_default
 from .preview import GraphPreview
 from .remembered import Remembered
@@ -108,7 +109,8 @@ class GraphSetup(QObject):
     @Slot()
     def _on_document_loaded(self) -> None:
         self._file_loading = False
-        self._controls.show_graphs(str(self._document.path), list(self._document.graphs))
+        graphs = self._document.graphs
+        self._controls.show_graphs(str(self._document.path), list(graphs), default_graph(graphs))
 
     @Slot(str)
     def _on_document_failed(self, message: str) -> None:

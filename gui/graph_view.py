@@ -1,148 +1,60 @@
-"""The graph view: the run's DAG in layers, each node coloured by its state, live.
+"""The graph view: a run's graph (or a preview's) laid out in layers, live.
 
-Scale rules (docs/design.md §6.4): never one item per node of a big fan-out. Siblings that share a
-layer and a group (a map, a gather, a nested subgraph, or the same tool) are drawn as one
-group node with per-state counts once there are more than `GROUP_THRESHOLD` of them; a
-double-click expands it (up to `EXPAND_LIMIT` nodes). All edges are one path item.
+What it shows comes from `graph_model` (a static graph) or `agent_model` (an agent's
+calls), laid out off the GUI thread by a `LayoutRunner` (docs/design.md §9.1) and painted
+by `canvas` in three items whatever the size (§6.4). The view keeps what the user chose
+(groups opened and their pages, frames folded, the selection, Find's matches, the state
+filter) and re-applies it to each new layout. Navigation (find, next failed, keys, zoom)
+is in `graph_navigation.GraphNavigation`, a part of this class.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from operator import attrgetter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal, Slot
-from PySide6.QtGui import (
-    QAction,
-    QBrush,
-    QColor,
-    QPainter,
-    QPainterPath,
-    QPen,
-    QWheelEvent,
-)
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import (
-    QGraphicsItem,
     QGraphicsPathItem,
-    QGraphicsRectItem,
     QGraphicsScene,
-    QGraphicsSceneContextMenuEvent,
-    QGraphicsSceneMouseEvent,
-    QGraphicsSimpleTextItem,
     QGraphicsView,
     QHBoxLayout,
     QLabel,
-    QMenu,
-    QStyleOptionGraphicsItem,
     QWidget,
 )
 
-from graphdeck import Node, NodeKind, NodeState
+from graphdeck import Node
 
-from .theme import NODE_COLOURS, node_colour
+from .agent_model import AgentTrace, build_agent_drawing, snapshot
+from .canvas import BoxesItem, FramesItem, Marks, edge_path
+from .drawing import Drawing
+from .graph_model import PAGE, Structure, ViewState, build_drawing, page_of
+from .graph_navigation import GraphNavigation
+from .graph_search import FAILED, FILTERS, failed_keys, filtered_out, reach
+from .layout_runner import LayoutRunner
+from .theme import CANVAS_COLOURS, NODE_COLOURS
 
-GROUP_THRESHOLD = 24
-HIGHLIGHT = "#d946ef"  # nodes about to re-run
-EXPAND_LIMIT = 400
-NODE_W, NODE_H, GROUP_H = 150.0, 34.0, 54.0
-LAYER_GAP, ROW_GAP = 90.0, 14.0
-
-BucketKey = tuple[int, str]
-_STATE_OF = attrgetter("state")
-
-
-class NodeItem(QGraphicsRectItem):
-    """One node: a rounded box with its id, filled with its state's colour."""
-
-    def __init__(self, view: GraphView, node: Node) -> None:
-        super().__init__(0, 0, NODE_W, NODE_H)
-        self.view = view
-        self.node_id = node.id
-        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
-        self.setPen(QPen(QColor("#334155"), 1))
-        label = QGraphicsSimpleTextItem(_elide(node.id, 22), self)
-        label.setPos(8, 9)
-        self.highlighted = False
-        self.update_state(node.state)
-
-    def update_state(self, state: NodeState) -> None:
-        self.setBrush(QBrush(node_colour(state)))
-        self.setToolTip(f"{self.node_id}\n{state.value}")
-
-    def setHighlighted(self, on: bool) -> None:
-        self.highlighted = on
-        self.update()
-
-    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        pen = QPen(QColor("#0f172a"), 2.5) if self.isSelected() else self.pen()
-        if self.highlighted:
-            pen = QPen(QColor(HIGHLIGHT), 3.5, Qt.PenStyle.DashLine)
-        painter.setPen(pen)
-        painter.setBrush(self.brush())
-        painter.drawRoundedRect(self.rect(), 6, 6)
-
-    def contextMenuEvent(self, event: QGraphicsSceneContextMenuEvent) -> None:
-        self.view.open_node_menu(self.node_id, event.screenPos())
+EMPTY_HINT = (
+    "No graph to show.\nOpen a graph file (File ▸ Open, or drop a .py file here),\nthen press Run."
+)
+SCENE_MARGIN = 40.0
+#: graphs up to this many nodes are laid out at once, on the GUI thread (a few ms: no
+#: empty canvas flashes between a graph and its drawing); bigger ones in a worker thread
+INLINE_LAYOUT_NODES = 300
+#: groups bigger than this are recounted at most this often while a run is live
+BIG_GROUP, BIG_RECOUNT_MS = 20_000, 200
 
 
-class GroupItem(QGraphicsRectItem):
-    """Many sibling nodes as one box: name, count, and a bar of per-state counts."""
+@dataclass
+class _Result:
+    """A finished layout job: the drawing, and what it was made from."""
 
-    def __init__(self, view: GraphView, key: BucketKey, members: list[Node]) -> None:
-        super().__init__(0, 0, NODE_W + 40, GROUP_H)
-        self.view = view
-        self.key = key
-        self.members = members
-        self.counts: Counter[NodeState] = Counter()
-        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
-        self.setToolTip(f"{key[1]}: {len(members)} nodes (double-click to expand)")
-        self.highlighted = False
-        self.recount()
-
-    def setHighlighted(self, on: bool) -> None:
-        self.highlighted = on
-        self.update()
-
-    @property
-    def node_id(self) -> str:
-        """The member the inspector should show: a failed one if any, else the first."""
-        for node in self.members:
-            if node.state in (NodeState.FAILED, NodeState.TIMED_OUT):
-                return node.id
-        return self.members[0].id
-
-    def recount(self) -> None:
-        self.counts = Counter(map(_STATE_OF, self.members))  # C-level: 10k members ~1 ms
-        self.update()
-
-    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        rect = self.rect()
-        painter.setPen(QPen(QColor("#0f172a"), 2.5 if self.isSelected() else 1.2))
-        if self.highlighted:
-            painter.setPen(QPen(QColor(HIGHLIGHT), 3.5, Qt.PenStyle.DashLine))
-        painter.setBrush(QBrush(QColor("#f8fafc")))
-        painter.drawRoundedRect(rect, 8, 8)
-        painter.drawText(
-            QRectF(8, 4, rect.width() - 16, 20),
-            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-            f"{_elide(self.key[1], 18)}  ×{len(self.members)}",
-        )
-        bar = QRectF(8, 28, rect.width() - 16, 16)
-        total = max(1, len(self.members))
-        x = bar.left()
-        painter.setPen(Qt.PenStyle.NoPen)
-        for state in NodeState:
-            n = self.counts.get(state, 0)
-            if n:
-                width = bar.width() * n / total
-                painter.setBrush(QBrush(node_colour(state)))
-                painter.drawRect(QRectF(x, bar.top(), width, bar.height()))
-                x += width
-
-    def mouseDoubleClickEvent(self, event: QGraphicsSceneMouseEvent) -> None:
-        self.view.toggle_group(self.key)
+    drawing: Drawing
+    nodes: Mapping[str, Node]  # drawn key -> node
+    structure: Structure | None  # (static graphs)
+    source: object  # the nodes mapping or run it was made for
 
 
 class Legend(QWidget):
@@ -159,14 +71,17 @@ class Legend(QWidget):
         layout.addStretch(1)
 
 
-class GraphView(QGraphicsView):
-    """Signals: `node_selected(node_id)`, `cancel_node_requested(node_id)`,
-    `rerun_requested(node_id, mode)`."""
+class GraphView(GraphNavigation, QGraphicsView):
+    """Signals: `node_selected(key)` (a node box), `group_selected(key)` (a group box or
+    opened group), `cancel_node_requested(id)`, `rerun_requested(id, mode)`,
+    `laid_out()` (a new layout is on screen)."""
 
     node_selected = Signal(str)
+    group_selected = Signal(str)
     cancel_node_requested = Signal(str)
     #: (node id, mode) — "node" or "downstream"
     rerun_requested = Signal(str, str)
+    laid_out = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -174,229 +89,388 @@ class GraphView(QGraphicsView):
         self.setRenderHint(QPainter.RenderHint.Antialiasing)
         self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
-        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.BoundingRectViewportUpdate)
-        self.nodes: dict[str, Node] = {}
-        self.items_by_node: dict[str, NodeItem | GroupItem] = {}
-        self.groups: dict[BucketKey, GroupItem] = {}
-        self.expanded: set[BucketKey] = set()
-        self.highlighted: set[str] = set()
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate)
+        self.setBackgroundBrush(QColor(CANVAS_COLOURS["background"]))
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        # Invariant: `nodes` maps every key the view can show to its node (a static graph:
+        # node ids; an agent: the ids of its calls, `child#k/id` for its children's).
+        self.nodes: Mapping[str, Node] = {}
+        self.drawing = Drawing()
+        self.marks = Marks()
+        self.state = ViewState()
+        self.highlighted: set[str] = set()  # about to re-run (RerunFlow)
         self.rerun_allowed = False  # the main window enables it once the run has ended
-        self._laid_out = -1
+        self.state_filter = "all"
+        self.selected_key: str | None = None
+        self._source: object = None  # the nodes mapping or agent run shown
+        self._agent: Any = None  # the agent run shown (None: a static graph)
+        self._traces: dict[str, AgentTrace] = {}
+        self._structure: Structure | None = None
+        self._laid_out_count = -1
+        self._pending_select: str | None = None
+        self._select_failed = False  # select the first failed node once laid out
+        self._keys_by_node: dict[int, str] | None = None  # (id of a node) -> its key
         self._fitted = False
+        self._boxes: BoxesItem | None = None
+        self._path_item: QGraphicsPathItem | None = None
+        self.layouts = LayoutRunner(self)
+        self._recount_timer = QTimer(self)
+        self._recount_timer.setSingleShot(True)
+        self._recount_timer.setInterval(BIG_RECOUNT_MS)
+        self._init_navigation()
         self._connect_signals()
 
     def _connect_signals(self) -> None:
-        self.scene().selectionChanged.connect(self._on_scene_selection_changed)
+        self.layouts.finished.connect(self._on_layouts_finished)
+        self._recount_timer.timeout.connect(self._on_recount_timer_timeout)
 
     # -- content ------------------------------------------------------------------------
 
-    def show_nodes(self, nodes: dict[str, Node]) -> None:
-        """Show another run's (or a preview's) graph."""
-        self.nodes = nodes
-        self.expanded.clear()
+    def show_nodes(self, nodes: Mapping[str, Node]) -> None:
+        """Show a static graph (a preview's, or a run's) from scratch (the same one again:
+        keep what the user opened and selected)."""
+        if nodes is self._source and self._agent is None:
+            self.refresh(set(nodes))
+            return
+        self._reset(nodes, None)
+        self._request_layout(grow=False)
+
+    def show_run(self, run: Any, select_failed: bool = False) -> None:
+        """Show a run: an agent as its lane of calls (and its children inline), anything
+        else as its graph. `select_failed`: select its first failed node once drawn."""
+        if getattr(run, "is_agent", False):
+            self._reset(run, run)
+        else:
+            self._reset(run.nodes, None)
+        self._select_failed = select_failed
+        self._request_layout(grow=False)
+
+    def select_first_failed(self) -> None:
+        """Select the first failed node, now or once the layout on its way is drawn."""
+        if self.layouts.busy:
+            self._select_failed = True
+            return
+        failed = failed_keys(self.nodes)
+        if failed:
+            self.select_node(failed[0])
+
+    @property
+    def is_agent(self) -> bool:
+        return self._agent is not None
+
+    def shows_run_of(self, run: Any) -> bool:
+        """`run` is drawn here, inline in the agent run shown (a child, a grandchild…)."""
+        while run is not None:
+            if run is self._agent:
+                return True
+            run = getattr(run, "parent", None)
+        return False
+
+    def _reset(self, source: object, agent: Any) -> None:
+        self.layouts.cancel()
+        self._source, self._agent = source, agent
+        self._traces = {}
+        self._structure = None
+        self.state = ViewState()
+        self.selected_key = self._pending_select = None
         self._fitted = False
-        self._laid_out = -1
-        self.refresh(set())
+        self._laid_out_count = -1
+        self._reset_navigation()
+        if agent is None:
+            self.nodes = source  # type: ignore[assignment]
+        else:
+            self.nodes = {}
 
     def refresh(self, changed: set[str]) -> None:
-        """Apply new nodes (re-layout) or state changes (recolour only)."""
-        if len(self.nodes) != self._laid_out:
-            self._relayout()
+        """New nodes (lay out again, keeping what is drawn in place) or new states (only
+        recolour and recount)."""
+        if self._agent is not None:
+            if any(t.index < t.run.event_count for t in self._traces.values()) or any(
+                c.id not in self._traces for c in self._agent.children
+            ):
+                self._request_layout(grow=True)
+            self._recount(range(len(self.drawing.nodes)))
             return
-        touched_groups = set()
-        for node_id in changed:
-            item = self.items_by_node.get(node_id)
-            if isinstance(item, NodeItem):
-                item.update_state(self.nodes[node_id].state)
-            elif item is not None:
-                touched_groups.add(item)
-        for group in touched_groups:
-            group.recount()
-
-    def toggle_group(self, key: BucketKey) -> None:
-        self.expanded.symmetric_difference_update({key})
-        self._relayout()
-
-    def select_node(self, node_id: str) -> None:
-        item = self.items_by_node.get(node_id)
-        if item is not None:
-            self.scene().clearSelection()
-            item.setSelected(True)
-            self.centerOn(item)
-
-    def open_node_menu(self, node_id: str, screen_pos) -> None:
-        node = self.nodes.get(node_id)
-        if node is None:
+        if len(self.nodes) != self._laid_out_count:
+            self._request_layout(grow=True)
             return
-        menu = QMenu(self)
-        cancel = menu.addAction("Cancel node")
-        cancel.setEnabled(not node.state.is_terminal)
-        cancel.setData((node_id, None))
-        for label, mode in (("Re-run node", "node"), ("Re-run from here", "downstream")):
-            action = menu.addAction(label)
-            action.setEnabled(self.rerun_allowed)
-            action.setData((node_id, mode))  # (node, re-run mode or None: cancel it)
-        menu.triggered.connect(self._on_node_menu_triggered)
-        menu.popup(screen_pos)
-
-    @Slot(QAction)
-    def _on_node_menu_triggered(self, action: QAction) -> None:
-        node_id, mode = action.data()
-        if mode is None:
-            self.cancel_node_requested.emit(node_id)
-        else:
-            self.rerun_requested.emit(node_id, mode)
-
-    def highlight(self, node_ids: set[str]) -> None:
-        """Mark the drawn items holding these nodes (e.g. the ones about to re-run)."""
-        self.highlighted = set(node_ids)
-        for item in set(self.items_by_node.values()):
-            if isinstance(item, NodeItem):
-                item.setHighlighted(item.node_id in self.highlighted)
-            else:
-                item.setHighlighted(any(n.id in self.highlighted for n in item.members))
-
-    # -- layout -------------------------------------------------------------------------
-
-    def _relayout(self) -> None:
-        scene = self.scene()
-        selected = [i.node_id for i in scene.selectedItems() if hasattr(i, "node_id")]
-        scene.blockSignals(True)
-        scene.clear()
-        self.items_by_node.clear()
-        self.groups.clear()
-        buckets = _buckets(self.nodes)
-        columns: dict[int, list[QGraphicsRectItem]] = {}
-        for key, members in buckets.items():
-            column = columns.setdefault(key[0], [])
-            if len(members) > GROUP_THRESHOLD and key not in self.expanded:
-                group = GroupItem(self, key, members)
-                self.groups[key] = group
-                column.append(group)
-                for node in members:
-                    self.items_by_node[node.id] = group
-                continue
-            for node in members[:EXPAND_LIMIT]:
-                item = NodeItem(self, node)
-                column.append(item)
-                self.items_by_node[node.id] = item
-        for layer, column in columns.items():
-            heights = sum(i.rect().height() + ROW_GAP for i in column)
-            y = -heights / 2
-            for item in column:
-                item.setPos(layer * (NODE_W + 40 + LAYER_GAP), y)
-                scene.addItem(item)
-                y += item.rect().height() + ROW_GAP
-        scene.addItem(self._edges())
-        for frame in self._subgraph_frames():
-            scene.addItem(frame)
-        self._laid_out = len(self.nodes)
-        scene.blockSignals(False)
-        for node_id in selected:
-            item = self.items_by_node.get(node_id)
-            if item is not None:
-                item.setSelected(True)
-        if self.highlighted:
-            self.highlight(self.highlighted)
-        if not self._fitted:
-            self.fit()
-
-    def _edges(self) -> QGraphicsPathItem:
-        """Every edge between drawn items, once (a fan-in from a group is one curve)."""
-        path = QPainterPath()
-        items = self.items_by_node
-        for node in self.nodes.values():
-            target = items.get(node.id)
-            if target is None or not (node.upstream or node.children):
-                continue
-            sources = {items.get(u) for u in node.upstream}
-            sources.update(items.get(c.id) for c in node.children or ())
-            sources.discard(None)
-            sources.discard(target)
-            end = target.mapToScene(QPointF(0, target.rect().center().y()))
-            for source in sources:
-                box = source.rect()
-                start = source.mapToScene(QPointF(box.right(), box.center().y()))
-                path.moveTo(start)
-                middle = (start.x() + end.x()) / 2
-                path.cubicTo(QPointF(middle, start.y()), QPointF(middle, end.y()), end)
-        item = QGraphicsPathItem(path)
-        item.setPen(QPen(QColor("#94a3b8"), 1.2))
-        item.setZValue(-1)
-        return item
-
-    def _subgraph_frames(self) -> list[QGraphicsRectItem]:
-        """A labelled frame behind the nodes of each nested subgraph (`inner/…` ids)."""
-        members: dict[str, list[QGraphicsRectItem]] = {}
-        for node in self.nodes.values():
-            if node.group and "/" in node.id and node.id.startswith(node.group + "/"):
-                item = self.items_by_node.get(node.id)
-                if item is not None:
-                    members.setdefault(node.group, []).append(item)
-        frames = []
-        for group, items in members.items():
-            box = QRectF()
-            for item in items:
-                box = box.united(item.sceneBoundingRect())
-            frame = QGraphicsRectItem(box.adjusted(-10, -24, 10, 10))
-            frame.setBrush(QBrush(QColor(59, 130, 246, 18)))
-            frame.setPen(QPen(QColor("#93c5fd"), 1, Qt.PenStyle.DashLine))
-            frame.setZValue(-2)
-            label = QGraphicsSimpleTextItem(f"subgraph {group}", frame)
-            label.setPos(box.left() - 6, box.top() - 22)
-            frames.append(frame)
-        return frames
-
-    # -- interaction --------------------------------------------------------------------
-
-    def fit(self) -> None:
-        """Show the whole graph, never magnified past 100 %. Re-done on resize until the
-        user zooms."""
-        if not self.nodes:
+        if len(changed) > len(self.drawing.nodes):  # cheaper to recount every group
+            self._recount(range(len(self.drawing.nodes)))
             return
-        self.fitInView(
-            self.scene().itemsBoundingRect().adjusted(-20, -30, 20, 20),
-            Qt.AspectRatioMode.KeepAspectRatio,
-        )
-        if self.transform().m11() > 1.0:
-            self.resetTransform()
+        where = self.drawing.where
+        self._recount({where[k] for k in changed if k in where})
 
-    def resizeEvent(self, event) -> None:
-        super().resizeEvent(event)
-        if not self._fitted:
-            self.fit()
-
-    def wheelEvent(self, event: QWheelEvent) -> None:
-        factor = 1.15 ** (event.angleDelta().y() / 120)
-        self.scale(factor, factor)
-        self._fitted = True  # the user chose a zoom: keep it
+    def _recount(self, boxes: Any) -> None:
+        """Recount these boxes' groups. A huge group (counting 100k members takes ~10 ms)
+        is recounted at most every `BIG_RECOUNT_MS`, and once more after the last change."""
+        if self._boxes is None:
+            return
+        nodes = self.drawing.nodes
+        big = {i for i in boxes if len(nodes[i].members) > BIG_GROUP}
+        if big and self._recount_timer.isActive():
+            boxes = [i for i in boxes if i not in big]
+        elif big:
+            self._recount_timer.start()
+        self._boxes.recount(boxes)
+        if self.state_filter != "all":
+            self.marks.faded = filtered_out(self.drawing, FILTERS[self.state_filter])
+        self._boxes.update()
 
     @Slot()
-    def _on_scene_selection_changed(self) -> None:
-        for item in self.scene().selectedItems():
-            if isinstance(item, NodeItem | GroupItem):
-                self.node_selected.emit(item.node_id)
-                return
+    def _on_recount_timer_timeout(self) -> None:
+        if self._boxes is not None:
+            self._boxes.recount(range(len(self.drawing.nodes)))
 
+    def relayout(self) -> None:
+        """Lay out afresh (after the user opened or closed a group)."""
+        self._request_layout(grow=False)
 
-def _buckets(nodes: dict[str, Node]) -> dict[BucketKey, list[Node]]:
-    """Nodes by (layer, group): layer = longest path from a root; a map's items sit one
-    layer before the map node that aggregates them."""
-    layers: dict[str, int] = {}
-    buckets: dict[BucketKey, list[Node]] = {}
-    for node in nodes.values():
-        parent = nodes.get(node.group) if node.group else None
-        if parent is not None and parent.children is not None and node.id.startswith(parent.id):
-            layer = layers.get(parent.id, 1) - 1
+    # -- layout ---------------------------------------------------------------------------
+
+    def _request_layout(self, grow: bool) -> None:
+        previous = self.drawing if grow and self._laid_out_count >= 0 else None
+        state, source = self.state.copy(), self._source
+        if self._agent is not None:
+            shot = snapshot(self._agent, self._traces)  # GUI thread: reads the runs' logs
+
+            def job() -> _Result:
+                drawing, nodes = build_agent_drawing(shot, state.expanded, state.collapsed)
+                return _Result(drawing, nodes, None, source)
+
         else:
-            layer = max((layers.get(u, 0) + 1 for u in node.upstream), default=0)
-            if node.children is not None or node.kind is NodeKind.MAP:
-                layer += 1  # leave the layer before it to its items
-        layers[node.id] = layer
-        name = node.group or node.tool.name
-        buckets.setdefault((layer, name), []).append(node)
-    return buckets
+            nodes = list(self.nodes.values())  # a snapshot: the graph may grow meanwhile
+            known = self._structure if self._laid_out_count == len(nodes) else None
 
+            def job() -> _Result:
+                structure = known or Structure(nodes)
+                drawing = build_drawing(structure, state, previous)
+                return _Result(drawing, {n.id: n for n in nodes}, structure, source)
 
-def _elide(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+        size = len(self.nodes) if self._agent is None else len(self._agent.nodes)
+        self.layouts.request(job, in_place=size <= INLINE_LAYOUT_NODES)
+
+    @Slot(object)
+    def _on_layouts_finished(self, result: _Result) -> None:
+        if result.source is not self._source:
+            return  # made for a graph no longer shown
+        self._structure = result.structure
+        self._keys_by_node = None
+        if self._agent is not None:
+            self.nodes = result.nodes
+        self._laid_out_count = len(result.nodes)
+        self._apply(result.drawing)
+
+    def _apply(self, drawing: Drawing) -> None:
+        """Put a new layout on screen (GUI thread: the only place items are made)."""
+        self.drawing = drawing
+        scene = self.scene()
+        scene.clear()
+        self._path_item = None
+        frames, edges = FramesItem(drawing), QGraphicsPathItem(edge_path(drawing))
+        edges.setPen(QPen(QColor(CANVAS_COLOURS["edge"]), 1.2))
+        self._boxes = BoxesItem(drawing, self.marks)
+        for z, item in enumerate((frames, edges, self._boxes)):
+            item.setZValue(z)
+            scene.addItem(item)
+        left, top, right, bottom = drawing.bounds()
+        scene.setSceneRect(
+            QRectF(left, top, right - left, bottom - top).adjusted(
+                -SCENE_MARGIN, -SCENE_MARGIN, SCENE_MARGIN, SCENE_MARGIN
+            )
+        )
+        self.highlight(self.highlighted)
+        self._remark()
+        if self._select_failed:
+            self._select_failed = False
+            failed = failed_keys(self.nodes)
+            if failed and self._pending_select is None:
+                self._pending_select = failed[0]
+        if self._pending_select is not None:
+            key, self._pending_select = self._pending_select, None
+            self.select_node(key)
+        elif self.selected_key is not None:
+            self._select_box(self._box_of(self.selected_key), emit=False)
+        if not self._fitted:
+            self.fit()
+        self.laid_out.emit()
+
+    # -- marks ------------------------------------------------------------------------------
+
+    def highlight(self, node_ids: set[str]) -> None:
+        """Mark the boxes holding these nodes (e.g. the ones about to re-run)."""
+        self.highlighted = set(node_ids)
+        where = self.drawing.where
+        self.marks.rerun = {where[k] for k in self.highlighted if k in where}
+        if self._boxes is not None:
+            self._boxes.update()
+
+    def set_state_filter(self, name: str) -> None:
+        """Fade every box with no member in the filter's states ("all": none)."""
+        self.state_filter = name
+        self._remark()
+
+    def _remark(self) -> None:
+        self.marks.faded = filtered_out(self.drawing, FILTERS[self.state_filter])
+        self._mark_matches()
+        if self._boxes is not None:
+            self._boxes.update()
+
+    def _box_of(self, key: str | None) -> int | None:
+        """The box showing node `key`, or the box or opened group named `key`."""
+        if key is None:
+            return None
+        index = self.drawing.where.get(key)
+        if index is not None:
+            return index
+        for i, box in enumerate(self.drawing.nodes):
+            if box.key == key:
+                return i
+        return None
+
+    def _select_box(self, index: int | None, emit: bool = True) -> None:
+        self.marks.selected = index
+        if self._path_item is not None:
+            self.scene().removeItem(self._path_item)
+            self._path_item = None
+        if index is None:
+            self.marks.path = set()
+        else:
+            boxes, edges = reach(self.drawing, index)
+            self.marks.path = boxes - {index}
+            self._path_item = QGraphicsPathItem(edge_path(self.drawing, edges))
+            self._path_item.setPen(QPen(QColor(CANVAS_COLOURS["path"]), 2.2))
+            self._path_item.setZValue(1.5)
+            self.scene().addItem(self._path_item)
+            if emit:
+                self._announce(index)
+        if self._boxes is not None:
+            self._boxes.update()
+
+    def _announce(self, index: int) -> None:
+        box = self.drawing.nodes[index]
+        if box.kind == "node":
+            self.node_selected.emit(box.key)
+        elif box.group is not None:
+            self.group_selected.emit(box.group)
+
+    # -- selection ---------------------------------------------------------------------------
+
+    def select_node(self, key: str) -> None:
+        """Select node `key` (its box, or the group box holding it; a member paged out of
+        an opened group brings its page) or a group by its key, and scroll to it. A node
+        is announced at once (`node_selected`), even while its layout is on its way."""
+        index = self._box_of(key)
+        is_node = key in self.nodes
+        grouped = index is not None and is_node and self.drawing.nodes[index].kind != "node"
+        if (index is None or grouped) and (self._page_to(key) or self.layouts.busy):
+            self._pending_select = key  # its page is being laid out
+        if is_node:
+            self.selected_key = key
+            self.node_selected.emit(key)
+        if index is None:
+            return
+        self.selected_key = key
+        self._select_box(index, emit=not is_node)
+        box = self.drawing.nodes[index]
+        self.centerOn(QPointF(box.x + box.w / 2, box.y + box.h / 2))
+
+    def _page_to(self, key: str) -> bool:
+        """Open the page of the group that holds `key`; False if none does."""
+        if self._structure is None:
+            return False
+        found = page_of(self._structure, key)
+        if found is None:
+            return False
+        group, start = found
+        self.state.expanded[group] = start
+        self.relayout()
+        return True
+
+    # -- groups -----------------------------------------------------------------------------
+
+    def group_members(self, key: str) -> list[Node]:
+        return self.drawing.groups.get(key, [])
+
+    def group_page(self, key: str) -> tuple[int, int] | None:
+        """(first member shown, members) of an opened group; None if it is collapsed."""
+        if key not in self.state.expanded:
+            return None
+        return self.state.expanded[key], len(self.group_members(key))
+
+    def is_collapsed(self, key: str) -> bool:
+        if key.startswith(("sub:", "run:")):
+            return key in self.state.collapsed
+        return key not in self.state.expanded
+
+    def expand_group(self, key: str, start: int = 0) -> None:
+        if key.startswith(("sub:", "run:")):
+            self.state.collapsed.discard(key)
+        else:
+            total = len(self.group_members(key))
+            self.state.expanded[key] = max(0, min(start, (max(total, 1) - 1) // PAGE * PAGE))
+        self.selected_key, self._pending_select = key, None
+        self.relayout()
+
+    def collapse_group(self, key: str) -> None:
+        if key.startswith(("sub:", "run:")):
+            self.state.collapsed.add(key)
+        else:
+            self.state.expanded.pop(key, None)
+        self.selected_key, self._pending_select = key, None
+        self.relayout()
+
+    def toggle_group(self, key: str) -> None:
+        if self.is_collapsed(key):
+            self.expand_group(key)
+        else:
+            self.collapse_group(key)
+
+    def turn_page(self, key: str, pages: int) -> None:
+        """Show the page `pages` after (or before) the one shown of an opened group."""
+        page = self.group_page(key)
+        if page is not None:
+            self.expand_group(key, page[0] + pages * PAGE)
+
+    def page_to_failed(self, key: str) -> str | None:
+        """Open the group's page holding its first failed member and select that member."""
+        members = self.group_members(key)
+        for position, node in enumerate(members):
+            if node.state in FAILED:
+                self.expand_group(key, position // PAGE * PAGE)
+                self._pending_select = self.key_of(node)
+                return self._pending_select
+        return None
+
+    def key_of(self, node: Node) -> str:
+        """The key the view knows `node` by (an agent's child runs prefix theirs)."""
+        if self.nodes.get(node.id) is node:
+            return node.id
+        if self._keys_by_node is None:
+            self._keys_by_node = {id(known): key for key, known in self.nodes.items()}
+        return self._keys_by_node.get(id(node), node.id)
+
+    def group_title(self, key: str) -> str:
+        """What a group is called: its box's label, or its frame's."""
+        for box in self.drawing.nodes:
+            if box.key == key:
+                return box.label
+        for frame in self.drawing.frames:
+            if frame.key == key:
+                return frame.label
+        return key
+
+    # -- painting ---------------------------------------------------------------------------
+
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+        super().drawBackground(painter, rect)
+        if self.drawing.nodes or self.layouts.busy:
+            return
+        painter.save()
+        painter.resetTransform()
+        painter.setPen(QColor(CANVAS_COLOURS["hint"]))
+        painter.drawText(self.viewport().rect(), Qt.AlignmentFlag.AlignCenter, EMPTY_HINT)
+        painter.restore()
+
+    def empty_hint(self) -> str | None:
+        """What the empty canvas says (None: it shows a graph)."""
+        return None if self.drawing.nodes else EMPTY_HINT

@@ -41,6 +41,8 @@ from .controls import ControlsPanel
 from .details_tabs import DetailsTabs
 from .dialogs import YES, ask_yes_no
 from .document import GraphDocument
+from .find_bar import FindBar
+from .graph_actions import GraphActions
 from .graph_setup import GraphSetup
 from .graph_view import GraphView, Legend
 from .history import HistoryPanel
@@ -109,6 +111,8 @@ class MainWindow(QMainWindow):
 
     def _build_widgets(self) -> None:
         self.graph_view = GraphView()
+        self.find_bar = FindBar(self.graph_view)
+        self.find_bar.hide()
         self.preview_note = wrapping(QLabel(""))
         self.preview_note.setObjectName("preview-note")
         self.preview_note.hide()
@@ -116,6 +120,7 @@ class MainWindow(QMainWindow):
         center_layout = QVBoxLayout(center)
         center_layout.setContentsMargins(0, 0, 0, 0)
         center_layout.addWidget(Legend())
+        center_layout.addWidget(self.find_bar)
         center_layout.addWidget(self.preview_note)
         center_layout.addWidget(self.graph_view, 1)
         self.setCentralWidget(center)
@@ -173,6 +178,7 @@ class MainWindow(QMainWindow):
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("toolbar-main")
         toolbar.addActions([self.open_action, self.reload_action, *run_actions])
+        self.graph_actions = GraphActions(self, toolbar)
         self._rebuild_recent_menu()
 
     def _connect_signals(self) -> None:
@@ -378,6 +384,7 @@ class MainWindow(QMainWindow):
         node_reruns = allowed and self._current_stored() is None  # a stored run is read-only
         self.graph_view.rerun_allowed = node_reruns
         self.details.inspector.rerun_allowed = node_reruns
+        self.details.group_inspector.rerun_allowed = node_reruns
         failed = self.current is not None and self.current.something_failed
         # (a live agent has no static graph to re-run the failed part of)
         agent = node_reruns and self.current is not None and self.current.run.is_agent
@@ -457,16 +464,26 @@ class MainWindow(QMainWindow):
         self.cancel_action.setEnabled(tracker is not None and not tracker.run.done)
         self._set_rerun_allowed(tracker is not None and tracker.run.done)
         self.details.show_tracker(tracker)
-        self.graph_view.show_nodes(tracker.run.graph._nodes if tracker is not None else {})
-        self.progress_label.setText(progress_text(tracker) if tracker is not None else "")
+        if tracker is None:
+            self.graph_view.show_nodes({})  # nothing of another file's run stays on screen
+            self.progress_label.setText("")
+        else:
+            # a run that failed opens on its first failed node
+            self.graph_view.show_run(tracker.run, select_failed=tracker.run.done)
+            self.progress_label.setText(progress_text(tracker))
 
     @Slot(object)
     def _on_controller_run_updated(self, tracker: RunTracker) -> None:
         if tracker is not self.current:
+            if self.current is not None and tracker.descends_from(self.current):
+                self.graph_view.refresh(set())  # its calls are drawn inline
+                self.details.refresh_from(self.current)  # its messages are in the log
             return
         self.graph_view.refresh(tracker.take_changed())
         if tracker.run.done is not self._rerun_allowed:  # (it refreshes the inspector)
             self._set_rerun_allowed(tracker.run.done)
+            if tracker.run.done and self.graph_view.selected_key is None:
+                self.graph_view.select_first_failed()  # it ended: where it went wrong
         self.details.refresh_from(tracker)
         self.progress_label.setText(progress_text(tracker))
         self.cancel_action.setEnabled(not tracker.run.done)

@@ -17,7 +17,9 @@ NODE_COLOURS: dict[NodeState, str] = {
     NodeState.FAILED: "#ef4444",
     NodeState.TIMED_OUT: "#c2410c",
     NodeState.CANCELLED: "#6b7280",
-    NodeState.SKIPPED: "#e2e8f0",
+    # not run because something upstream failed: pale, but visible on white and on the
+    # canvas's background (it was #e2e8f0, nearly invisible)
+    NodeState.SKIPPED: "#f9a8d4",
 }
 
 RUN_COLOURS: dict[RunState, str] = {
@@ -26,6 +28,27 @@ RUN_COLOURS: dict[RunState, str] = {
     RunState.SUCCEEDED: "#22c55e",
     RunState.FAILED: "#ef4444",
     RunState.CANCELLED: "#6b7280",
+}
+
+
+#: the graph canvas (docs/design.md §9)
+CANVAS_COLOURS: dict[str, str] = {
+    "background": "#ffffff",
+    "edge": "#94a3b8",
+    "order": "#cbd5e1",  # an agent's next step (not data)
+    "outline": "#334155",
+    "text": "#0f172a",
+    "selected": "#0f172a",
+    "path": "#2563eb",  # the selected node's upstream and downstream
+    "match": "#f59e0b",  # found by Find
+    "rerun": "#d946ef",  # nodes about to re-run
+    "group": "#f8fafc",
+    "agent": "#ddd6fe",  # an agent run's own box
+    "frame": "#93c5fd",
+    "frame-fill": "#eff6ff",
+    "run-frame": "#a78bfa",
+    "run-frame-fill": "#f5f3ff",
+    "hint": "#64748b",
 }
 
 

@@ -32,6 +32,10 @@ from .log_entries import LOGGED, LogEntry, NodeLines
 from .run_options import RunOptions
 
 REFRESH_HZ = 30
+#: a poll reads log rows in chunks of this many until it has taken this long: a run that
+#: announced 100k nodes at once is read over several ticks instead of freezing the window
+#: for most of a second (docs/design.md §9.3)
+POLL_CHUNK, POLL_BUDGET_S = 2_000, 0.02
 RUNNING, RETRYING = NodeState.RUNNING, NodeState.RETRYING
 TERMINAL = frozenset(state for state in NodeState if state.is_terminal)
 UNSUCCESSFUL = (NodeState.FAILED, NodeState.TIMED_OUT, NodeState.CANCELLED, NodeState.SKIPPED)
@@ -49,8 +53,10 @@ class CancelAsked:
 class RunTracker:
     """What the views need of one run, kept up to date from its events."""
 
-    def __init__(self, run: Run, depth: int = 0) -> None:
+    def __init__(self, run: Run, depth: int = 0, parent: RunTracker | None = None) -> None:
         self.run = run
+        #: the tracker of the run that started this one (a nested agent's parent)
+        self.parent = parent
         self.target: object = None  # the graph definition it ran ("Run again")
         self.options = RunOptions()  # the start() options it ran with
         self.file: Path | None = None  # the graph file it came from (None: no file)
@@ -88,12 +94,16 @@ class RunTracker:
 
         Node events (five per node) are read as rows (`Run.visit`), not as event objects:
         building those was a third of the monitor's cost of showing a large run live."""
-        end = self.run.event_count
-        if end == self.index:
-            return False
-        self.index = self.run.visit(self, self.index, end)
+        began, deadline = self.index, time.perf_counter() + POLL_BUDGET_S
+        while True:
+            end = min(self.run.event_count, self.index + POLL_CHUNK)
+            if end == self.index:
+                break
+            self.index = self.run.visit(self, self.index, end)
+            if time.perf_counter() > deadline:
+                break
         self._node_lines.end_batch()
-        return True
+        return self.index != began
 
     # -- graphdeck.eventlog.RowVisitor ---------------------------------------------------
 
@@ -144,6 +154,7 @@ class RunTracker:
             self.workers[event.node_id] = event.worker
         elif type(event) is ChannelMessage:
             self.messages.append(LogEntry(event.time, event.channel, event.text))
+            self._tell_ancestors(event.time, event.channel, event.text)
         elif type(event) is RunWarning:
             self.messages.append(LogEntry(event.time, "warning", event.message, event.node_id))
         elif type(event) is RunStarted:
@@ -153,6 +164,24 @@ class RunTracker:
             self.finished = True
             if event.error is not None:
                 self.messages.append(LogEntry(event.time, "run", str(event.error)))
+
+    def _tell_ancestors(self, time: float, channel: str, text: str) -> None:
+        """A child run's messages are in its parent's log too (and its parent's), marked
+        with the child they came from."""
+        source = f"{self.run.name} {self.run.id[:6]} › {channel}"
+        parent = self.parent
+        while parent is not None:
+            parent.messages.append(LogEntry(time, source, text))
+            parent = parent.parent
+
+    def descends_from(self, other: RunTracker) -> bool:
+        """This run was started (directly or further down) by `other`'s run."""
+        parent = self.parent
+        while parent is not None:
+            if parent is other:
+                return True
+            parent = parent.parent
+        return False
 
     def _track_bar(self, node: Node, state: NodeState, at: float) -> None:
         node_id = node.id
@@ -236,7 +265,7 @@ class RunController(QObject):
                         and self.trackers[position].depth > tracker.depth
                     ):
                         position += 1
-                    child_tracker = RunTracker(child, tracker.depth + 1)
+                    child_tracker = RunTracker(child, tracker.depth + 1, parent=tracker)
                     child_tracker.poll()
                     self.trackers.insert(position, child_tracker)
                     known.add(id(child))

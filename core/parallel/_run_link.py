@@ -82,9 +82,7 @@ class RunObserver:
     def finished(self, result: TaskResult) -> None:
         node = self._node(result)
         outputs = {"result": result.result} if result.status is TaskStatus.COMPLETED else None
-        self._run._machine.external_finished(
-            node, _STATE_OF[result.status], result.error, outputs
-        )
+        self._run._machine.external_finished(node, _STATE_OF[result.status], result.error, outputs)
 
     def occupancy(self, active: int, peak: int) -> None:
         self._sample = (active, peak)

@@ -182,8 +182,11 @@ def test_builder_errors_are_build_errors_naming_the_line() -> None:
         "KeyError: 'missing'"
     )
     assert isinstance(caught.value.__cause__, KeyError)
-    with pytest.raises(GraphBuildError, match=r"test_graphify.py:\d+: graphify 'divides_by_zero'"
-                       r" failed to build: ZeroDivisionError: division by zero"):
+    with pytest.raises(
+        GraphBuildError,
+        match=r"test_graphify.py:\d+: graphify 'divides_by_zero'"
+        r" failed to build: ZeroDivisionError: division by zero",
+    ):
         divides_by_zero.build()
 
 

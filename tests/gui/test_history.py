@@ -67,7 +67,7 @@ def test_a_stored_run_opens_read_only_with_its_graph_timeline_and_results(
     view = win.current.run
     assert isinstance(view, StoredRunView) and view.id == run_id
     assert "(history)" in run_rows(win)[0]
-    assert set(win.graph_view.items_by_node) >= {"step_0", "step_1", "step_2", "merge_0"}
+    assert set(win.graph_view.drawing.where) >= {"step_0", "step_1", "step_2", "merge_0"}
     assert win.current.counts[NodeState.FAILED] == 1
     assert win.current.counts[NodeState.SKIPPED] == 1
     assert {bar[0] for bar in win.current.bars} == {"step_0", "step_1", "step_2", "step_3"}

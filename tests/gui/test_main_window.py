@@ -10,7 +10,6 @@ from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QDockWidget, QMessageBox
 
 from graphdeck import NodeState, RunState
-from graphdeck.gui.graph_view import GroupItem, NodeItem
 from guisupport import EXAMPLES, load, run_and_wait, run_rows, set_inputs
 
 
@@ -29,8 +28,9 @@ def test_load_example_run_and_read_results(qtbot, window) -> None:
     assert {n.state for n in handle.nodes.values()} == {NodeState.SUCCEEDED}
     qtbot.waitUntil(lambda: '"sum": 12' in window.details.results.outputs.toPlainText())
     assert "succeeded 4" in window.progress_label.text()
-    item = window.graph_view.items_by_node["reduce_sum_0"]
-    assert isinstance(item, NodeItem) and item.brush().color().name() == "#22c55e"
+    view = window.graph_view
+    box = view.drawing.nodes[view.drawing.where["reduce_sum_0"]]
+    assert box.kind == "node" and box.members[0].state is NodeState.SUCCEEDED
     assert "map_reduce" in run_rows(window)[0]
     assert "succeeded" in run_rows(window)[0]
 
@@ -42,13 +42,16 @@ def test_wide_fan_out_is_a_group_and_peak_equals_the_cap(qtbot, window) -> None:
     handle = run_and_wait(qtbot, window)
     assert handle.occupancy.peak == 16
     qtbot.waitUntil(lambda: "peak 16 · cap 16" in window.details.occupancy.numbers.text())
-    group = window.graph_view.items_by_node["square_0"]
-    assert isinstance(group, GroupItem) and len(group.members) == 2000
-    assert group.counts[NodeState.SUCCEEDED] == 2000
-    assert len(window.graph_view.scene().items()) < 50  # not one item per node
+    view = window.graph_view
+    qtbot.waitUntil(lambda: "square_0" in view.drawing.where, timeout=5000)
+    index = view.drawing.where["square_0"]
+    group = view.drawing.nodes[index]
+    assert group.kind == "group" and len(group.members) == 2000
+    qtbot.waitUntil(lambda: view._boxes.counts[index][NodeState.SUCCEEDED] == 2000)
+    assert len(view.scene().items()) < 10  # not one item per node
     assert window.details.results.branches.rowCount() == 2000
-    group.mouseDoubleClickEvent(None)  # expand on demand
-    assert isinstance(window.graph_view.items_by_node["square_0"], NodeItem)
+    view.toggle_group(group.group)  # expand on demand: a page of members
+    qtbot.waitUntil(lambda: view.drawing.nodes[view.drawing.where["square_0"]].kind == "node")
 
 
 def test_cancel_run_mid_flight_propagates(qtbot, window) -> None:
@@ -96,7 +99,7 @@ def test_agent_grows_nodes_and_logs_channel_messages(qtbot, window) -> None:
     set_inputs(window, items='["a", "b", "c"]')
     handle = run_and_wait(qtbot, window)
     assert sorted(handle.nodes) == ["upper_0", "upper_1", "upper_2"]
-    assert len(window.graph_view.nodes) == 3
+    qtbot.waitUntil(lambda: len(window.graph_view.nodes) == 3)
     qtbot.waitUntil(lambda: "processing c" in window.details.log.toPlainText())
     assert '"ys"' in window.details.results.outputs.toPlainText()
 
@@ -285,11 +288,7 @@ def test_nested_graphify_is_drawn_as_a_framed_subgraph(qtbot, window, tmp_path) 
         )
     )
     load(qtbot, window, path, graph="outer")
-    labels = [
-        item.text()
-        for item in window.graph_view.scene().items()
-        if hasattr(item, "text") and str(item.text()).startswith("subgraph")
-    ]
+    labels = [frame.label for frame in window.graph_view.drawing.frames]
     assert sorted(labels) == ["subgraph inner", "subgraph inner_1"]
     handle = run_and_wait(qtbot, window)
     assert handle.outputs == {"total": 6}

@@ -1,0 +1,261 @@
+"""Painting a `Drawing`: every box by one graphics item, every edge by one path item.
+
+Never one graphics item per node (docs/design.md §6.4): `BoxesItem` paints the boxes in the
+exposed rectangle from arrays, at a level of detail chosen by the zoom (§9.3): far out,
+plain rectangles batched by colour and no text; close in, rounded boxes with labels and
+the per-state bars of groups. `paint_boxes` is also what `graphdeck draw` paints a PNG with.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from operator import attrgetter
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen, QPolygonF
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+
+from graphdeck import NodeState
+
+from .drawing import Drawing, DrawnNode, elide
+from .theme import CANVAS_COLOURS, NODE_COLOURS
+
+#: below this zoom, boxes are drawn without text or bars (cheap at 100k)
+DETAIL_ZOOM = 0.4
+_STATE_OF = attrgetter("state")
+#: how much a box filtered out shows (alpha, 0–255)
+FADED_ALPHA = 40
+ARROW = 6.0
+
+
+@dataclass
+class Marks:
+    """What is marked on the boxes (indices into `Drawing.nodes`)."""
+
+    selected: int | None = None
+    path: set[int] = field(default_factory=set)  # upstream and downstream of the selection
+    matches: set[int] = field(default_factory=set)  # found by Find
+    rerun: set[int] = field(default_factory=set)  # about to re-run
+    faded: set[int] = field(default_factory=set)  # filtered out by state
+
+
+def counts_of(node: DrawnNode) -> Counter[NodeState]:
+    """Members by state (C-level: 100k members in about 5 ms)."""
+    return Counter(map(_STATE_OF, node.members))
+
+
+def box_colour(node: DrawnNode, counts: Counter[NodeState] | None) -> str:
+    """A node's state colour; a group's most common state's (for the cheap drawing)."""
+    if counts:
+        return NODE_COLOURS[counts.most_common(1)[0][0]]
+    if node.kind == "agent" or not node.members:
+        return CANVAS_COLOURS["agent"]
+    return NODE_COLOURS[node.members[0].state]
+
+
+def paint_boxes(
+    painter: QPainter,
+    drawing: Drawing,
+    indices: Iterable[int],
+    counts: dict[int, Counter[NodeState]],
+    marks: Marks,
+    detail: bool,
+) -> None:
+    """Paint the boxes `indices` of `drawing` (`counts`: each group's members by state)."""
+    indices = list(indices)
+    if detail:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        font = QFont(painter.font())
+        font.setPointSizeF(8.5)
+        painter.setFont(font)
+        for i in indices:
+            _paint_box(painter, drawing.nodes[i], counts.get(i), i in marks.faded)
+    else:
+        by_colour: dict[tuple[str, bool], list[QRectF]] = {}
+        for i in indices:
+            node = drawing.nodes[i]
+            key = (box_colour(node, counts.get(i)), i in marks.faded)
+            by_colour.setdefault(key, []).append(QRectF(node.x, node.y, node.w, node.h))
+        painter.setPen(Qt.PenStyle.NoPen)
+        for (colour, faded), rects in by_colour.items():
+            painter.setBrush(_colour(colour, faded))
+            painter.drawRects(rects)
+    shown = set(indices)
+    _outline(painter, drawing, marks.rerun & shown, "rerun", 3.0, Qt.PenStyle.DashLine)
+    _outline(painter, drawing, marks.matches & shown, "match", 3.0, Qt.PenStyle.SolidLine)
+    _outline(painter, drawing, marks.path & shown, "path", 2.0, Qt.PenStyle.SolidLine)
+    if marks.selected is not None and marks.selected in shown:
+        _outline(painter, drawing, {marks.selected}, "selected", 3.0, Qt.PenStyle.SolidLine)
+
+
+def _colour(name: str, faded: bool) -> QColor:
+    colour = QColor(name)
+    if faded:
+        colour.setAlpha(FADED_ALPHA)
+    return colour
+
+
+def _paint_box(
+    painter: QPainter, node: DrawnNode, counts: Counter[NodeState] | None, faded: bool
+) -> None:
+    rect = QRectF(node.x, node.y, node.w, node.h)
+    outline = _colour(CANVAS_COLOURS["outline"], faded)
+    text = _colour(CANVAS_COLOURS["text"], faded)
+    if node.members and node.kind == "node":
+        painter.setPen(QPen(outline, 1))
+        painter.setBrush(_colour(NODE_COLOURS[node.members[0].state], faded))
+        painter.drawRoundedRect(rect, 6, 6)
+        painter.setPen(text)
+        painter.drawText(
+            rect.adjusted(8, 0, -6, 0),
+            Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+            elide(node.label, 24),
+        )
+        return
+    painter.setPen(QPen(outline, 1.2))
+    painter.setBrush(_colour(CANVAS_COLOURS["agent" if node.kind == "agent" else "group"], faded))
+    painter.drawRoundedRect(rect, 8, 8)
+    painter.setPen(text)
+    painter.drawText(
+        QRectF(node.x + 8, node.y + 3, node.w - 16, 20),
+        Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+        elide(node.label, 28),
+    )
+    if counts:
+        _paint_bar(painter, QRectF(node.x + 8, node.y + 28, node.w - 16, 16), counts, faded)
+
+
+def _paint_bar(painter: QPainter, bar: QRectF, counts: Counter[NodeState], faded: bool) -> None:
+    """Per-state counts as one stacked bar, in the states' order."""
+    total = max(1, sum(counts.values()))
+    x = bar.left()
+    painter.setPen(Qt.PenStyle.NoPen)
+    for state in NodeState:
+        n = counts.get(state, 0)
+        if n:
+            width = bar.width() * n / total
+            painter.setBrush(_colour(NODE_COLOURS[state], faded))
+            painter.drawRect(QRectF(x, bar.top(), width, bar.height()))
+            x += width
+
+
+def _outline(
+    painter: QPainter,
+    drawing: Drawing,
+    indices: set[int],
+    colour: str,
+    width: float,
+    style: Qt.PenStyle,
+) -> None:
+    if not indices:
+        return
+    painter.setPen(QPen(QColor(CANVAS_COLOURS[colour]), width, style))
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    for i in indices:
+        node = drawing.nodes[i]
+        painter.drawRoundedRect(QRectF(node.x, node.y, node.w, node.h).adjusted(-2, -2, 2, 2), 7, 7)
+
+
+def edge_path(drawing: Drawing, edges: Iterable[int] | None = None) -> QPainterPath:
+    """The polylines of `edges` (default: all) with an arrowhead at each target."""
+    path = QPainterPath()
+    chosen = range(len(drawing.edges)) if edges is None else edges
+    for j in chosen:
+        points = drawing.edges[j].points
+        path.addPolygon(QPolygonF([QPointF(x, y) for x, y in points]))
+        x, y = points[-1]
+        path.moveTo(x - ARROW, y - ARROW / 2)
+        path.lineTo(x, y)
+        path.lineTo(x - ARROW, y + ARROW / 2)
+    return path
+
+
+def paint_frames(painter: QPainter, drawing: Drawing, detail: bool) -> None:
+    """Frames behind the boxes: opened groups, subgraphs, and child runs (agents)."""
+    for frame in drawing.frames:
+        run = frame.kind == "run"
+        line = CANVAS_COLOURS["run-frame" if run else "frame"]
+        painter.setPen(QPen(QColor(line), 1.2, Qt.PenStyle.DashLine))
+        painter.setBrush(QBrush(QColor(CANVAS_COLOURS["run-frame-fill" if run else "frame-fill"])))
+        rect = QRectF(frame.x, frame.y, frame.w, frame.h)
+        painter.drawRoundedRect(rect, 8, 8)
+        if detail:
+            painter.setPen(QColor(CANVAS_COLOURS["hint"]))
+            painter.drawText(
+                QRectF(frame.x + 8, frame.y + 3, frame.w - 16, 18),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                frame.label,
+            )
+
+
+class BoxesItem(QGraphicsItem):
+    """Every box and frame of a drawing, painted from arrays (one item for 100k boxes)."""
+
+    def __init__(self, drawing: Drawing, marks: Marks) -> None:
+        super().__init__()
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)
+        self.drawing = drawing
+        self.marks = marks
+        # Invariant: counts[i] is set for every group box i (its members by state).
+        self.counts: dict[int, Counter[NodeState]] = {
+            i: counts_of(n) for i, n in enumerate(drawing.nodes) if n.kind != "node"
+        }
+        nodes = drawing.nodes
+        self._x = np.fromiter((n.x for n in nodes), float, len(nodes))
+        self._y = np.fromiter((n.y for n in nodes), float, len(nodes))
+        self._r = self._x + np.fromiter((n.w for n in nodes), float, len(nodes))
+        self._b = self._y + np.fromiter((n.h for n in nodes), float, len(nodes))
+        left, top, right, bottom = drawing.bounds()
+        self._bounds = QRectF(left, top, right - left, bottom - top).adjusted(-6, -6, 6, 6)
+
+    def boundingRect(self) -> QRectF:
+        return self._bounds
+
+    def recount(self, indices: Iterable[int]) -> None:
+        """Members of these groups changed state."""
+        for i in indices:
+            if i in self.counts:
+                self.counts[i] = counts_of(self.drawing.nodes[i])
+        self.update()
+
+    def within(self, rect: QRectF) -> np.ndarray:
+        """Indices of the boxes that meet `rect`."""
+        hit = (
+            (self._x <= rect.right())
+            & (self._r >= rect.left())
+            & (self._y <= rect.bottom())
+            & (self._b >= rect.top())
+        )
+        return np.flatnonzero(hit)
+
+    def at(self, point: QPointF) -> int | None:
+        hits = self.within(QRectF(point, point))
+        return int(hits[-1]) if len(hits) else None
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        detail = painter.worldTransform().m11() >= DETAIL_ZOOM
+        visible = self.within(option.exposedRect).tolist()
+        paint_boxes(painter, self.drawing, visible, self.counts, self.marks, detail)
+
+
+class FramesItem(QGraphicsItem):
+    """The frames of a drawing, behind its edges and boxes."""
+
+    def __init__(self, drawing: Drawing) -> None:
+        super().__init__()
+        self.drawing = drawing
+        left, top, right, bottom = drawing.bounds()
+        self._bounds = QRectF(left, top, right - left, bottom - top).adjusted(-4, -4, 4, 4)
+
+    def boundingRect(self) -> QRectF:
+        return self._bounds
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        paint_frames(painter, self.drawing, painter.worldTransform().m11() >= DETAIL_ZOOM)

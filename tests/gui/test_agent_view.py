@@ -1,0 +1,83 @@
+"""Agents drawn as what they do: calls in the order made, concurrent calls side by side,
+loops and gathers as groups, child runs inline as frames, their messages in the parent's
+log, and the picker offering the top-level agent."""
+
+from __future__ import annotations
+
+from graphdeck import RunState
+from guisupport import EXAMPLES, load, run_and_wait
+
+AGENT = EXAMPLES / "research_agent.py"
+
+
+def ran_agent(qtbot, window):
+    load(qtbot, window, AGENT)
+    assert window.controls.selected_graph_name() == "survey"  # not the nested `research`
+    handle = run_and_wait(qtbot, window)
+    assert handle.state is RunState.SUCCEEDED
+    view = window.graph_view
+    qtbot.waitUntil(lambda: "research#2/summarise_0" in view.drawing.where, timeout=5000)
+    return handle, view
+
+
+def box(view, key):
+    return view.drawing.nodes[view.drawing.where[key]]
+
+
+def test_calls_in_order_with_children_inline(qtbot, window) -> None:
+    handle, view = ran_agent(qtbot, window)
+    agent = view.drawing.nodes[0]
+    assert agent.kind == "agent" and agent.label == "survey (agent)"
+    plan, write = box(view, "plan_0"), box(view, "write_0")
+    loop = box(view, "summarise_0")  # the loop over the reports: one group of 3 calls
+    assert loop.kind == "group" and [m.id for m in loop.members] == [
+        "summarise_0",
+        "summarise_1",
+        "summarise_2",
+    ]
+    frames = [f for f in view.drawing.frames if f.kind == "run"]
+    assert [f.label for f in frames] == ["research · succeeded"] * 3
+    # left to right in the order the calls were made; the three children side by side
+    assert agent.x < plan.x < frames[0].x < loop.x < write.x
+    assert len({f.x for f in frames}) == 1 and frames[0].y < frames[1].y < frames[2].y
+    fetches = box(view, "research#2/fetch_3")  # a child's gather: one group of 6
+    assert fetches.kind == "group" and len(fetches.members) == 6
+    assert frames[2].x < fetches.x < frames[2].x + frames[2].w
+    # edges where a call used another's output (found by identity), order edges elsewhere
+    kinds = {
+        (view.drawing.nodes[e.source].key, view.drawing.nodes[e.target].key): e.kind
+        for e in view.drawing.edges
+    }
+    assert {k for (s, k), kind in kinds.items() if kind == "data"} >= {"write_0"}
+    assert kinds[("research#0/summarise_0", "calls:summarise_0")] == "data"
+    assert kinds[("@agent", "plan_0")] == "order"
+    # the inspector shows a child's call
+    view.select_node("research#1/summarise_0")
+    assert window.details.inspector.node is handle.children[1].nodes["summarise_0"]
+
+
+def test_gather_opens_side_by_side_and_child_frames_fold(qtbot, window) -> None:
+    _handle, view = ran_agent(qtbot, window)
+    key = box(view, "research#0/fetch_0").group
+    view.expand_group(key)
+    qtbot.waitUntil(lambda: box(view, "research#0/fetch_0").kind == "node")
+    calls = [box(view, f"research#0/fetch_{i}") for i in range(6)]
+    assert len({c.x for c in calls}) == 1  # concurrent: one step, stacked
+    assert [c.y for c in calls] == sorted(c.y for c in calls)
+    view.collapse_group("run:research#1/")
+    qtbot.waitUntil(lambda: box(view, "research#1/summarise_0").kind == "subgraph")
+    folded = box(view, "research#1/fetch_0")
+    assert folded.label == "research (agent) ×7" and len(folded.members) == 7
+    assert all(f.key != "run:research#1/" for f in view.drawing.frames)
+    view.expand_group("run:research#1/")
+    qtbot.waitUntil(lambda: box(view, "research#1/summarise_0").kind == "node")
+
+
+def test_parent_log_holds_the_childrens_messages(qtbot, window) -> None:
+    handle, _view = ran_agent(qtbot, window)
+    log = window.details.log
+    qtbot.waitUntil(lambda: log.toPlainText().count("of 6 pages") == 3, timeout=5000)
+    text = log.toPlainText()
+    assert "[default]  planned 3 topics" in text
+    child = handle.children[2]
+    assert f"[research {child.id[:6]} › default]  graph layout part 2: 5 of 6 pages" in text

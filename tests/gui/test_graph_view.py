@@ -1,0 +1,263 @@
+"""The graph view driven offscreen: find, filter, next failed, the paths through a node,
+groups opened page by page, the group inspector, keys, the View menu, the empty canvas."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtWidgets import QDockWidget
+
+from graphdeck import NodeState, RunState
+from guisupport import EXAMPLES, load, run_and_wait, set_inputs
+from layout_support import SHUFFLED_TREE, write
+
+FAILING_FANOUT = """
+from graphdeck import graphify, tool
+
+@tool(outputs=["y"])
+async def square(x: int):
+    if x % 1000 == 777:
+        raise ValueError(f"cannot square {x}")
+    return {"y": x * x}
+
+@tool(outputs=["total"])
+async def total(ys: list):
+    return {"total": sum(ys)}
+
+@graphify(name="failing_fanout", outputs=["total"])
+def failing_fanout(n=10000):
+    return {"total": total(ys=[square(x=i).y for i in range(n)]).total}
+"""
+
+
+def laid_out(qtbot, view) -> None:
+    qtbot.waitUntil(lambda: not view.layouts.busy and bool(view.drawing.nodes), timeout=15000)
+
+
+def failed_fanout_run(qtbot, window, tmp_path: Path):
+    load(qtbot, window, write(tmp_path / "failing_fanout.py", FAILING_FANOUT))
+    window.controls.policy_combo.setCurrentText("continue")
+    window.controls.cap_spin.setValue(64)
+    handle = run_and_wait(qtbot, window, timeout=60000)
+    assert handle.state is RunState.FAILED
+    laid_out(qtbot, window.graph_view)
+    return handle
+
+
+def test_a_failed_run_opens_on_its_first_failed_node(qtbot, window, tmp_path) -> None:
+    handle = failed_fanout_run(qtbot, window, tmp_path)
+    view = window.graph_view
+    qtbot.waitUntil(lambda: view.selected_key == "square_777")
+    # it is paged out of nothing: the group holding it is opened at its page
+    box = view.drawing.nodes[view.drawing.where["square_777"]]  # its group opened at its page
+    assert box.kind == "node" and box.members[0] is handle.nodes["square_777"]
+    assert window.details.inspector.node is handle.nodes["square_777"]
+
+
+def test_group_pages_collapse_and_inspector(qtbot, window, tmp_path) -> None:
+    handle = failed_fanout_run(qtbot, window, tmp_path)
+    view, inspector = window.graph_view, window.details.group_inspector
+    key = next(k for k, members in view.drawing.groups.items() if len(members) == 10000)
+    view.collapse_group(key)
+    laid_out(qtbot, view)
+    assert view.is_collapsed(key) and "square_0" in view.drawing.where
+    box = view.drawing.nodes[view.drawing.where["square_0"]]
+    assert box.kind == "group" and len(box.members) == 10000
+    view.click_at(QPointF(box.x + 5, box.y + 5))  # select the group: the inspector shows it
+    assert window.details.currentWidget() is inspector and inspector.key == key
+    summary = inspector.summary.text()
+    assert "10,000 members" in summary and "failed" in summary and "p50" in summary
+    assert inspector.failed_list.count() == 10
+    assert inspector.failed_list.item(0).text().startswith("square_777: ValueError")
+    inspector.toggle_button.click()  # open: the first page, said so
+    qtbot.waitUntil(lambda: view.group_page(key) == (0, 10000))
+    laid_out(qtbot, view)
+    assert sum(1 for b in view.drawing.nodes if b.kind == "node") == 400 + 1
+    assert any(f.label.endswith("1–400 of 10,000") for f in view.drawing.frames)
+    assert "square_500" not in view.drawing.where  # paged out, not drawn
+    inspector.next_button.click()
+    qtbot.waitUntil(lambda: view.group_page(key) == (400, 10000))
+    qtbot.waitUntil(lambda: "square_500" in view.drawing.where)
+    assert any(f.label.endswith("401–800 of 10,000") for f in view.drawing.frames)
+    # a failed member: click it in the inspector, its page opens and it is selected
+    failed = inspector.failed_list
+    failed.scrollToItem(failed.item(3))
+    where = failed.visualItemRect(failed.item(3)).center()
+    qtbot.mouseClick(failed.viewport(), Qt.MouseButton.LeftButton, pos=where)
+    qtbot.waitUntil(lambda: view.selected_key == "square_3777")
+    assert view.group_page(key) == (3600, 10000)
+    assert window.details.inspector.node is handle.nodes["square_3777"]
+    view.collapse_group(key)
+    qtbot.waitUntil(lambda: view.is_collapsed(key) and not view.layouts.busy)
+    assert view.drawing.nodes[view.drawing.where["square_5"]].kind == "group"
+
+
+def test_find_as_you_type_and_next_failed(qtbot, window, tmp_path) -> None:
+    failed_fanout_run(qtbot, window, tmp_path)
+    view, bar = window.graph_view, window.find_bar
+    window.graph_actions.find_action.trigger()
+    assert bar.isVisible() and bar.field.hasFocus()
+    began = time.perf_counter()
+    found = view.find("square_12")
+    assert time.perf_counter() - began < 0.1  # 10,000 nodes, as you type
+    assert found[0] == "square_12" and len(found) == 111  # 12, 120–129, 1200–1299
+    qtbot.keyClicks(bar.field, "")
+    bar.field.setText("total")
+    assert view.matches == ["total_0"] and view.selected_key == "total_0"
+    assert bar.count_label.text() == "1 of 1"
+    bar.field.setText("no such node")
+    assert bar.count_label.text() == "no match"
+    window.graph_actions.next_failed_action.trigger()
+    qtbot.waitUntil(lambda: view.selected_key == "square_777")
+    window.graph_actions.next_failed_action.trigger()
+    qtbot.waitUntil(lambda: view.selected_key == "square_1777")
+    window.graph_actions.previous_failed_action.trigger()
+    qtbot.waitUntil(lambda: view.selected_key == "square_777")
+
+
+def test_state_filter_fades_what_it_hides(qtbot, window, tmp_path) -> None:
+    failed_fanout_run(qtbot, window, tmp_path)
+    view = window.graph_view
+    total = view.drawing.where["total_0"]
+    window.find_bar.filter_combo.setCurrentText("failed")
+    assert total in view.marks.faded  # skipped: not failed
+    group = view.drawing.where["square_777"]
+    assert group not in view.marks.faded
+    window.find_bar.filter_combo.setCurrentText("all")
+    assert view.marks.faded == set()
+
+
+def _closure(node, step) -> set[str]:
+    seen, todo = set(), [node]
+    while todo:
+        for other in step(todo.pop()):
+            if other.id not in seen:
+                seen.add(other.id)
+                todo.append(other)
+    return seen
+
+
+def test_selection_lights_its_paths_and_keys_move_along_them(qtbot, window, tmp_path) -> None:
+    load(qtbot, window, write(tmp_path / "tree.py", SHUFFLED_TREE))
+    view = window.graph_view
+    laid_out(qtbot, view)
+    nodes = view.nodes
+    middle = next(n for n in nodes.values() if n.upstream and n.tool.name == "step")
+    up = _closure(middle, lambda n: [nodes[u] for u in n.upstream])
+    down = _closure(middle, lambda n: n.dependents)
+    view.select_node(middle.id)
+    lit = {view.drawing.nodes[i].key for i in view.marks.path}
+    assert lit == up | down and len(down) >= 6  # its pipeline and the merges to the root
+    view.setFocus()
+    qtbot.keyClick(view, Qt.Key.Key_Right)
+    assert view.drawing.nodes[view.marks.selected].key == middle.dependents[0].id
+    qtbot.keyClick(view, Qt.Key.Key_Left)
+    assert view.drawing.nodes[view.marks.selected].key == middle.id
+    qtbot.keyClick(view, Qt.Key.Key_Left)
+    assert view.drawing.nodes[view.marks.selected].key == middle.upstream[0]
+    here = view.marks.selected
+    qtbot.keyClick(view, Qt.Key.Key_Down)
+    assert view.marks.selected != here
+    assert view.drawing.nodes[view.marks.selected].x == view.drawing.nodes[here].x  # same column
+
+
+def test_zoom_to_fit_and_to_selection(qtbot, window, tmp_path) -> None:
+    load(qtbot, window, write(tmp_path / "tree.py", SHUFFLED_TREE))
+    view = window.graph_view
+    laid_out(qtbot, view)
+    root = next(n for n in view.nodes.values() if not n.dependents)
+    view.select_node(root.id)
+    window.graph_actions.zoom_selection_action.trigger()
+    close = view.transform().m11()
+    window.graph_actions.fit_action.trigger()
+    assert view.transform().m11() < close / 2
+    rect = view.mapToScene(view.viewport().rect()).boundingRect()
+    left, top, right, bottom = view.drawing.bounds()
+    assert rect.left() <= left and rect.right() >= right  # the whole graph is in view
+    assert rect.top() <= top and rect.bottom() >= bottom
+
+
+def test_small_graph_is_centred_and_empty_canvas_says_what_to_do(qtbot, window, tmp_path) -> None:
+    view = window.graph_view
+    assert "Open a graph file" in view.empty_hint()
+    one = write(
+        tmp_path / "one.py",
+        """
+        from graphdeck import graphify, tool
+
+        @tool(outputs=["y"])
+        async def one(x: int):
+            return {"y": x}
+
+        @graphify(name="single", outputs=["y"])
+        def single(x=1):
+            return {"y": one(x=x).y}
+        """,
+    )
+    load(qtbot, window, one)
+    laid_out(qtbot, view)
+    assert view.empty_hint() is None
+    box = view.drawing.nodes[0]
+    middle = view.mapFromScene(QPointF(box.x + box.w / 2, box.y + box.h / 2))
+    assert abs(middle.x() - view.viewport().width() / 2) < 3
+    assert not view.horizontalScrollBar().isVisible()
+
+
+def test_view_menu_brings_back_closed_panels(qtbot, window) -> None:
+    dock = window.findChild(QDockWidget, "dock-details")
+    dock.close()
+    assert dock.isHidden()
+    toggle = next(a for a in window.graph_actions.panels_menu.actions() if a.text() == "Details")
+    toggle.trigger()
+    assert not dock.isHidden()
+
+
+MAPPED = """
+from graphdeck import graphify, tool
+
+@tool(outputs=["items"])
+async def make(n: int):
+    return {"items": list(range(n))}
+
+@tool(outputs=["y"])
+async def double(x: int):
+    return {"y": 2 * x}
+
+@tool(outputs=["total"])
+async def total(ys: list):
+    return {"total": sum(ys)}
+
+@graphify(name="mapped", outputs=["total"])
+def mapped(n=30):
+    return {"total": total(ys=double.map(x=make(n=n).items).y).total}
+"""
+
+
+def test_live_map_keeps_boxes_in_place(qtbot, window, tmp_path) -> None:
+    load(qtbot, window, write(tmp_path / "mapped.py", MAPPED))
+    view = window.graph_view
+    laid_out(qtbot, view)
+    before = {b.key: (b.x, b.y) for b in view.drawing.nodes}
+    handle = run_and_wait(qtbot, window)
+    assert handle.state is RunState.SUCCEEDED and handle.outputs == {"total": 870}
+    qtbot.waitUntil(lambda: any(b.kind == "group" for b in view.drawing.nodes), timeout=5000)
+    (group,) = [b for b in view.drawing.nodes if b.kind == "group"]
+    assert len(group.members) == 30  # the map's items: one group
+    after = {b.key: (b.x, b.y) for b in view.drawing.nodes}
+    assert {k: after[k] for k in before} == before  # items appeared, nothing moved
+    assert all(n.state is not NodeState.PENDING for n in handle.nodes.values())
+
+
+def test_fanout_of_100k_is_one_box_and_few_items(qtbot, window) -> None:
+    load(qtbot, window, EXAMPLES / "fanout_10k.py")
+    set_inputs(window, n="100000")
+    qtbot.waitUntil(lambda: not window.preview.busy, timeout=30000)
+    view = window.graph_view
+    laid_out(qtbot, view)
+    assert [(b.kind, len(b.members)) for b in view.drawing.nodes] == [
+        ("group", 100000),
+        ("node", 1),
+    ]
+    assert len(view.scene().items()) <= 4  # frames, edges, boxes: never one item per node
