@@ -168,6 +168,9 @@ class GraphNavigation:
         if frame is not None:
             self.selected_key = frame.key
             self.group_selected.emit(frame.key)
+        else:
+            self.selected_key = None
+            self.selection_cleared.emit()
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
         point = self.mapToScene(event.position().toPoint())

@@ -73,11 +73,12 @@ class Legend(QWidget):
 
 class GraphView(GraphNavigation, QGraphicsView):
     """Signals: `node_selected(key)` (a node box), `group_selected(key)` (a group box or
-    opened group), `cancel_node_requested(id)`, `rerun_requested(id, mode)`,
-    `laid_out()` (a new layout is on screen)."""
+    opened group), `selection_cleared()` (a click on nothing), `cancel_node_requested(id)`,
+    `rerun_requested(id, mode)`, `laid_out()` (a new layout is on screen)."""
 
     node_selected = Signal(str)
     group_selected = Signal(str)
+    selection_cleared = Signal()
     cancel_node_requested = Signal(str)
     #: (node id, mode) — "node" or "downstream"
     rerun_requested = Signal(str, str)

@@ -3,7 +3,8 @@
 Qt-free on purpose: it runs in a worker thread (the window never waits for it) and in
 `graphdeck draw`, and it is unit tested on plain lists (docs/design.md §9.1).
 
-igraph's `layout_sugiyama` (a C core) assigns the layers we give it, reduces crossings
+igraph's `layout_sugiyama` (a C core, run by `sugiyama`: in a child process for big
+graphs, as igraph holds the GIL) assigns the layers we give it, reduces crossings
 with the barycenter heuristic, and puts a dummy vertex wherever an edge spans more than
 one layer. Those dummies are what keep long edges out from behind boxes: each one reserves
 a slot in its layer, and the edge is drawn through it. This module only turns igraph's
@@ -24,7 +25,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import igraph
+from .sugiyama import sugiyama
 
 #: widest box (a group node) and the gap after it: one column per layer
 COLUMN_W = 190.0
@@ -37,8 +38,6 @@ ROW_GAP = 14.0
 DUMMY_H = 6.0
 #: points per curve between two fixed points of an edge: one per this much height, at most
 CURVE_SAMPLES, CURVE_STEP = 8, 12.0
-#: igraph's crossing-reduction sweeps (its default is 100; more rarely helps)
-SWEEPS = 100
 
 Point = tuple[float, float]
 
@@ -89,10 +88,8 @@ def layered_layout(
     if n == 0:
         return Placement()
     layers = list(layers) if layers is not None else longest_path_layers(n, edges)
-    graph = igraph.Graph(n=n, edges=edges, directed=True)
-    grid = graph.layout_sugiyama(layers=layers, maxiter=SWEEPS)
-    routing: list[list[list[float]]] = grid.edge_routing
-    ys, through = _spread_columns(sizes, layers, grid.coords, routing)
+    coords, routing = sugiyama(n, edges, layers)
+    ys, through = _spread_columns(sizes, layers, coords, routing)
     xs = [
         layer * COLUMN_PITCH + (COLUMN_W - w) / 2
         for layer, (w, _h) in zip(layers, sizes, strict=True)

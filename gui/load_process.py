@@ -26,6 +26,10 @@ class ChildEnded(Exception):
     crashed, or it was stopped."""
 
 
+#: how long `kill` waits for the killed child to be reaped (it takes a few ms)
+KILL_WAIT_MS = 1000
+
+
 class LoadProcess(QObject):
     """One child for one graph file: `load()` once, then `build()` as often as needed."""
 
@@ -79,17 +83,15 @@ class LoadProcess(QObject):
         self._stopped = True
         if self._process.state() != QProcess.ProcessState.NotRunning:
             self._process.kill()
+            # SIGKILL cannot be ignored: the child is gone within milliseconds, and reaping
+            # it here means no QProcess is ever deleted (or the app left) while it runs.
+            self._process.waitForFinished(KILL_WAIT_MS)
         self._settle_ended("stopped")
 
     def dispose(self) -> None:
-        """Kill the child and delete this object once the process has ended (deleting a
-        QProcess still running makes Qt wait for it, on the GUI thread)."""
-        running = self._process.state() != QProcess.ProcessState.NotRunning
+        """Kill the child and delete this object."""
         self.kill()
-        if not running:
-            self.deleteLater()
-        else:
-            self._process.finished.connect(self.deleteLater)
+        self.deleteLater()
 
     async def _ask(self, message: dict[str, Any]) -> dict[str, Any]:
         async with self._lock:

@@ -208,7 +208,7 @@ class MainWindow(QMainWindow):
         self.session.wound_down.connect(self._on_session_wound_down)
 
         self.graph_view.node_selected.connect(self._on_graph_view_node_selected)
-        self.graph_view.scene().selectionChanged.connect(self._on_scene_selection_changed)
+        self.graph_view.selection_cleared.connect(self._on_graph_view_selection_cleared)
         self.graph_view.cancel_node_requested.connect(self.cancel_node)
         self.graph_view.rerun_requested.connect(self.ask_rerun)
         self.details.timeline.node_selected.connect(self._on_timeline_node_selected)
@@ -509,9 +509,9 @@ class MainWindow(QMainWindow):
             self.details.inspector.show_node(self.current.run.nodes[node_id])
 
     @Slot()
-    def _on_scene_selection_changed(self) -> None:
-        if not self.graph_view.scene().selectedItems():  # nothing selected: nothing inspected
-            self.details.inspector.show_node(None)
+    def _on_graph_view_selection_cleared(self) -> None:
+        self.details.inspector.show_node(None)  # nothing selected: nothing inspected
+        self.details.group_inspector.show_group(None)
 
     @Slot(str)
     def _on_graph_view_node_selected(self, node_id: str) -> None:
