@@ -47,6 +47,7 @@ from .graph_setup import GraphSetup
 from .graph_view import GraphView, Legend
 from .history import HistoryPanel
 from .history_rerun import HistoryRerun
+from .housekeeping import Housekeeping
 from .labels import ElidedLabel, wrapping
 from .preview import GraphPreview
 from .problems import describe_problem
@@ -97,6 +98,9 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("graphdeck")
         self.setWindowIcon(QIcon(icon_path()))
         self.setAcceptDrops(True)
+        self.housekeeping = Housekeeping(
+            self.session.controller, self.session.store, settings, lambda: self.current, self
+        )
         self._build_widgets()
         self._build_actions()
         self.setup = GraphSetup(self.document, self.controls, self.preview, self.remembered, self)
@@ -174,7 +178,10 @@ class MainWindow(QMainWindow):
             self.rerun_failed_action,
             self.run_again_action,
         )
-        self.menuBar().addMenu("&Run").addActions(run_actions)
+        run_menu = self.menuBar().addMenu("&Run")
+        run_menu.addActions(run_actions)
+        run_menu.addSeparator()
+        run_menu.addActions(self.housekeeping.actions)
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("toolbar-main")
         toolbar.addActions([self.open_action, self.reload_action, *run_actions])
@@ -191,6 +198,7 @@ class MainWindow(QMainWindow):
         self.rerun_failed_action.triggered.connect(self._on_rerun_failed_action_triggered)
         self.run_again_action.triggered.connect(self._on_run_again_action_triggered)
         self.quit_action.triggered.connect(self.close)
+        self.housekeeping.problem.connect(self.statusBar().showMessage)
 
         self.document.loading.connect(self._on_document_loading)
         self.document.loaded.connect(self._on_document_loaded)
@@ -460,7 +468,8 @@ class MainWindow(QMainWindow):
     def _on_runs_list_tracker_selected(self, tracker: RunTracker | None) -> None:
         if tracker is self.current:
             return
-        self.current = tracker
+        self.current = self.session.controller.shown = tracker
+        self.housekeeping.refresh()
         self.cancel_action.setEnabled(tracker is not None and not tracker.run.done)
         self._set_rerun_allowed(tracker is not None and tracker.run.done)
         self.details.show_tracker(tracker)
@@ -550,6 +559,7 @@ class MainWindow(QMainWindow):
         # Work still going would report to a window that is gone.
         self._history_refresh.cancel()
         self._tasks.cancel_all()
+        self.housekeeping.close()
         self.history_rerun.cancel()
         self.run_again_flow.cancel()
         self.history.stop()

@@ -108,6 +108,12 @@ class RunsListModel(QAbstractListModel):
     @Slot()
     def _on_controller_runs_changed(self) -> None:
         trackers = self._controller.trackers
+        kept = {id(t) for t in trackers}
+        for row in reversed(range(len(self._rows))):  # released runs leave first
+            if id(self._rows[row]) not in kept:
+                self.beginRemoveRows(QModelIndex(), row, row)
+                del self._rows[row]
+                self.endRemoveRows()
         for row, tracker in enumerate(trackers):
             if row < len(self._rows) and self._rows[row] is tracker:
                 continue
