@@ -65,6 +65,7 @@ def soak(runs: int, nodes: int, keep: int, every: int, tmp: Path) -> None:
         began = time.perf_counter()
         for done in range(1, runs + 1):
             shown.clear()
+            await window.preview.wait()  # the next run's graph, built off the GUI thread
             handle = window.start_run()
             assert handle is not None, window.controls.error_label.text()
             await shown.wait()

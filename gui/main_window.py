@@ -342,7 +342,8 @@ class MainWindow(QMainWindow):
         form = self.controls.inputs_form
         try:
             inputs = form.values()
-            # The preview's graph if it was built for exactly these inputs: not again here.
+            # The preview's graph if it was built for exactly these inputs (the usual
+            # case); else it is built here, which the loading child proved returns.
             built = self.preview.take(graph, self.setup.inputs_key())
             tracker = self.session.start(
                 graph,
