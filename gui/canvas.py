@@ -39,6 +39,7 @@ class Marks:
     path: set[int] = field(default_factory=set)  # upstream and downstream of the selection
     matches: set[int] = field(default_factory=set)  # found by Find
     rerun: set[int] = field(default_factory=set)  # about to re-run
+    held: set[int] = field(default_factory=set)  # held at a breakpoint
     faded: set[int] = field(default_factory=set)  # filtered out by state
 
 
@@ -85,6 +86,7 @@ def paint_boxes(
             painter.drawRects(rects)
     shown = set(indices)
     _outline(painter, drawing, marks.rerun & shown, "rerun", 3.0, Qt.PenStyle.DashLine)
+    _outline(painter, drawing, marks.held & shown, "held", 4.0, Qt.PenStyle.DotLine)
     _outline(painter, drawing, marks.matches & shown, "match", 3.0, Qt.PenStyle.SolidLine)
     _outline(painter, drawing, marks.path & shown, "path", 2.0, Qt.PenStyle.SolidLine)
     if marks.selected is not None and marks.selected in shown:

@@ -48,6 +48,7 @@ from .graph_view import GraphView, Legend
 from .history import HistoryPanel
 from .history_rerun import HistoryRerun
 from .labels import ElidedLabel, wrapping
+from .pause_actions import PauseActions
 from .preview import GraphPreview
 from .problems import describe_problem
 from .recorder_watch import RecorderWatch
@@ -174,11 +175,13 @@ class MainWindow(QMainWindow):
             self.rerun_failed_action,
             self.run_again_action,
         )
-        self.menuBar().addMenu("&Run").addActions(run_actions)
+        run_menu = self.menuBar().addMenu("&Run")
+        run_menu.addActions(run_actions)
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("toolbar-main")
         toolbar.addActions([self.open_action, self.reload_action, *run_actions])
         self.graph_actions = GraphActions(self, toolbar)
+        self.pause_actions = PauseActions(self, run_menu, toolbar)
         self._rebuild_recent_menu()
 
     def _connect_signals(self) -> None:
