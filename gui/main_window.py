@@ -37,6 +37,7 @@ from graphdeck import Run
 from graphdeck.loader import GraphDef
 from graphdeck.store import WRITE_INTERVAL_S, RunStore, StoredRunView, StoreError
 
+from .compare_flow import CompareFlow
 from .controls import ControlsPanel
 from .details_tabs import DetailsTabs
 from .dialogs import YES, ask_yes_no
@@ -182,6 +183,7 @@ class MainWindow(QMainWindow):
         toolbar.addActions([self.open_action, self.reload_action, *run_actions])
         self.graph_actions = GraphActions(self, toolbar)
         self.pause_actions = PauseActions(self, run_menu, toolbar)
+        self.compare_flow = CompareFlow(self, run_menu, toolbar)
         self._rebuild_recent_menu()
 
     def _connect_signals(self) -> None:
@@ -555,6 +557,7 @@ class MainWindow(QMainWindow):
         self._tasks.cancel_all()
         self.history_rerun.cancel()
         self.run_again_flow.cancel()
+        self.compare_flow.cancel()
         self.history.stop()
         self.document.close()
         self.preview.clear()

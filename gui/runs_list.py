@@ -121,7 +121,8 @@ class RunsListModel(QAbstractListModel):
 
 
 class RunsList(QListView):
-    """The runs, one selected: the one every other view shows."""
+    """The runs; the current one is the one every other view shows (Ctrl+click selects a
+    second one too, to compare them)."""
 
     #: the run shown everywhere changed (its `RunTracker`, or None)
     tracker_selected = Signal(object)
@@ -131,7 +132,7 @@ class RunsList(QListView):
         self.setObjectName("runs-list")
         self.setModel(model)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self._connect_signals()
 
     def model(self) -> RunsListModel:
@@ -142,6 +143,11 @@ class RunsList(QListView):
 
     def select(self, tracker: RunTracker) -> None:
         self.setCurrentIndex(self.model().index(self.model().row_of(tracker)))
+
+    def selected_trackers(self) -> list[RunTracker]:
+        """The runs selected, in the list's order."""
+        rows = sorted(index.row() for index in self.selectionModel().selectedRows())
+        return [t for t in map(self.model().tracker, rows) if t is not None]
 
     def select_row(self, row: int) -> None:
         self.setCurrentIndex(self.model().index(row))
