@@ -86,11 +86,12 @@ def paint_boxes(
             painter.drawRects(rects)
     shown = set(indices)
     _outline(painter, drawing, marks.rerun & shown, "rerun", 3.0, Qt.PenStyle.DashLine)
-    _outline(painter, drawing, marks.held & shown, "held", 4.0, Qt.PenStyle.DotLine)
     _outline(painter, drawing, marks.matches & shown, "match", 3.0, Qt.PenStyle.SolidLine)
     _outline(painter, drawing, marks.path & shown, "path", 2.0, Qt.PenStyle.SolidLine)
     if marks.selected is not None and marks.selected in shown:
         _outline(painter, drawing, {marks.selected}, "selected", 3.0, Qt.PenStyle.SolidLine)
+    # last: a held node stays marked when selected
+    _outline(painter, drawing, marks.held & shown, "held", 4.0, Qt.PenStyle.DotLine)
 
 
 def _colour(name: str, faded: bool) -> QColor:
