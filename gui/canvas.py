@@ -39,6 +39,7 @@ class Marks:
     path: set[int] = field(default_factory=set)  # upstream and downstream of the selection
     matches: set[int] = field(default_factory=set)  # found by Find
     rerun: set[int] = field(default_factory=set)  # about to re-run
+    held: set[int] = field(default_factory=set)  # held at a breakpoint
     faded: set[int] = field(default_factory=set)  # filtered out by state
 
 
@@ -89,6 +90,8 @@ def paint_boxes(
     _outline(painter, drawing, marks.path & shown, "path", 2.0, Qt.PenStyle.SolidLine)
     if marks.selected is not None and marks.selected in shown:
         _outline(painter, drawing, {marks.selected}, "selected", 3.0, Qt.PenStyle.SolidLine)
+    # last: a held node stays marked when selected
+    _outline(painter, drawing, marks.held & shown, "held", 4.0, Qt.PenStyle.DotLine)
 
 
 def _colour(name: str, faded: bool) -> QColor:

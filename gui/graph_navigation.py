@@ -208,9 +208,21 @@ class GraphNavigation:
             action = menu.addAction(label)
             action.setEnabled(self.rerun_allowed)
             action.setData((mode, node_id))
+        self._add_breakpoint_actions(menu, node_id, node.tool.name)
         menu.triggered.connect(self._on_menu_triggered)
         menu.popup(screen_pos)
         return menu
+
+    def _add_breakpoint_actions(self, menu: QMenu, node_id: str, tool: str) -> None:
+        """ "Break here" (the node) and "Break on every <tool>", or clearing them; only for
+        a live run (`breakpoints` is None otherwise)."""
+        menu.addSeparator()
+        for spec, label in ((node_id, "here"), (tool, f"on every {tool}")):
+            is_set = self.breakpoints is not None and spec in self.breakpoints
+            text = f"Clear break {label}" if is_set else f"Break {label}"
+            action = menu.addAction(text)
+            action.setEnabled(self.breakpoints is not None)
+            action.setData(("unbreak" if is_set else "break", spec))
 
     def _open_group_menu(self, key: str, screen_pos: Any) -> QMenu:
         menu = QMenu(self)
@@ -229,6 +241,8 @@ class GraphNavigation:
         what, key = action.data()
         if what == "cancel":
             self.cancel_node_requested.emit(key)
+        elif what in ("break", "unbreak"):
+            self.breakpoint_requested.emit(key, what == "break")
         elif what in ("node", "downstream"):
             self.rerun_requested.emit(key, what)
         elif what == "toggle":

@@ -37,6 +37,7 @@ from graphdeck import Run
 from graphdeck.loader import GraphDef
 from graphdeck.store import WRITE_INTERVAL_S, RunStore, StoredRunView, StoreError
 
+from .compare_flow import CompareFlow
 from .controls import ControlsPanel
 from .details_tabs import DetailsTabs
 from .dialogs import YES, ask_yes_no
@@ -49,6 +50,7 @@ from .history import HistoryPanel
 from .history_rerun import HistoryRerun
 from .housekeeping import Housekeeping
 from .labels import ElidedLabel, wrapping
+from .pause_actions import PauseActions
 from .preview import GraphPreview
 from .problems import describe_problem
 from .recorder_watch import RecorderWatch
@@ -180,12 +182,14 @@ class MainWindow(QMainWindow):
         )
         run_menu = self.menuBar().addMenu("&Run")
         run_menu.addActions(run_actions)
-        run_menu.addSeparator()
-        run_menu.addActions(self.housekeeping.actions)
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("toolbar-main")
         toolbar.addActions([self.open_action, self.reload_action, *run_actions])
         self.graph_actions = GraphActions(self, toolbar)
+        self.pause_actions = PauseActions(self, run_menu, toolbar)
+        self.compare_flow = CompareFlow(self, run_menu, toolbar)
+        run_menu.addSeparator()
+        run_menu.addActions(self.housekeeping.actions)
         self._rebuild_recent_menu()
 
     def _connect_signals(self) -> None:
@@ -563,6 +567,7 @@ class MainWindow(QMainWindow):
         self.housekeeping.close()
         self.history_rerun.cancel()
         self.run_again_flow.cancel()
+        self.compare_flow.cancel()
         self.history.stop()
         self.document.close()
         self.preview.clear()

@@ -36,7 +36,8 @@ def node_html(node: Node, run: Run | None, tracker: RunTracker | None) -> str:
     if run is not None:
         parts += _why_lines(node, run, tracker)
     parts += _time_lines(node, run)
-    parts += ["<h4>Inputs</h4>", inputs_html(node)]
+    edited = f" <i style='color:{GREY}'>(edited)</i>" if node.inputs_edited else ""
+    parts += [f"<h4>Inputs{edited}</h4>", inputs_html(node)]
     if node.outputs is not None:
         parts += ["<h4>Outputs</h4>", f"<pre>{html.escape(show_value(node.outputs))}</pre>"]
     if node.error is not None:

@@ -62,6 +62,11 @@ class RunTracker:
         self.file: Path | None = None  # the graph file it came from (None: no file)
         self.loaded_at: float | None = None  # when that file's code was loaded
         self.cancel_asked = CancelAsked()
+        #: the breakpoints this window set on the run (node ids, tool names): `Run` does
+        #: not list them, the graph's menu offers to clear them
+        self.breakpoints: set[str] = set()
+        # Invariant: (paused, held) as the runs list last showed them (`pause_changed`).
+        self._pause_shown: tuple[bool, tuple[str, ...]] = (False, ())
         self.depth = depth  # 0 for a top-level run, 1 for its child runs, …
         self.index = 0
         self.counts: Counter[NodeState] = Counter()
@@ -205,6 +210,14 @@ class RunTracker:
         """A node failed, timed out, was cancelled or skipped: "Re-run failed" has work."""
         return any(self.counts[state] for state in UNSUCCESSFUL)
 
+    def pause_changed(self) -> bool:
+        """The run was paused or resumed, or holds other nodes, since last asked: its row
+        reads differently (pausing changes no state, so no other change tells)."""
+        run = self.run
+        now = (getattr(run, "paused", False), tuple(getattr(run, "held", ())))
+        changed, self._pause_shown = now != self._pause_shown, now
+        return changed
+
     @property
     def caught_up(self) -> bool:
         """The run ended and every one of its events has been read."""
@@ -340,6 +353,7 @@ class RunController(QObject):
                 list_changed |= tracker.finished != was_finished
                 if tracker.finished and not was_finished and tracker.depth == 0:
                     ended.append(tracker)
+            list_changed |= tracker.pause_changed()
         for tracker in ended:
             self.run_finished.emit(tracker)
         if ended:
