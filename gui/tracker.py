@@ -93,6 +93,7 @@ class RunTracker:
         self.started_wall = run.started_at or time.time()
         self.finished = False
         self.rounds = 0  # the first round, then one per re-run
+        self.done_listed = False  # the runs list was told this round ended
 
     def poll(self) -> bool:
         """Take the new events; True if anything changed.
@@ -163,7 +164,7 @@ class RunTracker:
         elif type(event) is RunWarning:
             self.messages.append(LogEntry(event.time, "warning", event.message, event.node_id))
         elif type(event) is RunStarted:
-            self.finished = False
+            self.finished = self.done_listed = False
             self.rounds += 1
         elif type(event) is RunFinished:
             self.finished = True
@@ -348,6 +349,10 @@ class RunController(QObject):
             if tracker.caught_up:
                 continue
             was_finished = tracker.finished
+            if tracker.run.done and not tracker.done_listed:
+                # The run's row says its state at once, while its events are still read
+                # (a 100k-node run is read over seconds).
+                tracker.done_listed = list_changed = True
             if tracker.poll():
                 self.run_updated.emit(tracker)
                 list_changed |= tracker.finished != was_finished
