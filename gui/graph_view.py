@@ -122,7 +122,8 @@ class GraphView(GraphNavigation, QGraphicsView):
         self._pending_select: str | None = None
         self._select_failed = False  # select the first failed node once laid out
         self._keys_by_node: dict[int, str] | None = None  # (id of a node) -> its key
-        self._fitted = False
+        self._fitted = False  # the user chose a zoom (or a selection's): keep it
+        self._whole_asked = False  # the user asked for the whole graph (F): no readable start
         self._boxes: BoxesItem | None = None
         self._path_item: QGraphicsPathItem | None = None
         self.layouts = LayoutRunner(self)
@@ -185,7 +186,7 @@ class GraphView(GraphNavigation, QGraphicsView):
         self._structure = None
         self.state = ViewState()
         self.selected_key = self._pending_select = None
-        self._fitted = False
+        self._fitted = self._whole_asked = False
         self._laid_out_count = -1
         self._reset_navigation()
         if agent is None:
