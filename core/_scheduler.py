@@ -135,7 +135,13 @@ class Scheduler:
                     try:
                         outputs = tool.normalize(await tool.fn(**inputs))
                     except Exception as exc:
-                        await self._attempts(node, task, inputs, exc)
+                        failed: Exception | None = exc
+                    else:
+                        failed = None
+                    if failed is not None:
+                        # Retried out of the except block: a retry's error must not read
+                        # as raised "during handling of" this one.
+                        await self._attempts(node, task, inputs, failed)
                         continue
                     if node._worker is task and not (node.cancel_requested or machine.stopping):
                         self._release(node)

@@ -182,6 +182,8 @@ async def test_retries_exhausted_fail_with_last_error() -> None:
     with pytest.raises(RunFailed):
         await handle.result()
     assert handle.nodes["always_0"].attempts == 2
+    # the last attempt's error alone, not "during handling of" the first attempt's
+    assert handle.nodes["always_0"].error.__context__ is None
 
 
 async def test_run_timeout_cancels_and_raises_run_timed_out() -> None:
