@@ -16,7 +16,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, QSettings, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 
-from graphdeck.store import KEEP_RUNS, RunStore, StoreError
+from graphdeck.store import KEEP_RUNS, Recorder, RunStore, StoreError
 
 from .tasks import OwnedTasks
 from .tracker import KEEP_FINISHED, RunController, RunTracker
@@ -24,6 +24,8 @@ from .tracker import KEEP_FINISHED, RunController, RunTracker
 #: the history's retention is applied once per this many finished runs
 PRUNE_EVERY = 20
 SETTING = "runs/keep-finished"
+#: how long pruning waits for the history's writes to catch up (it prunes anyway then)
+FLUSH_WAIT_S = 5.0
 
 
 class Housekeeping(QObject):
@@ -37,6 +39,7 @@ class Housekeeping(QObject):
         self,
         controller: RunController,
         store: RunStore | None,
+        recorder: Recorder | None,
         settings: QSettings,
         current: Callable[[], RunTracker | None],
         parent: QObject | None = None,
@@ -44,6 +47,7 @@ class Housekeeping(QObject):
         super().__init__(parent)
         self._controller = controller
         self._store = store
+        self._recorder = recorder
         self._current = current
         controller.keep_finished = max(1, int(settings.value(SETTING, KEEP_FINISHED)))
         # Invariant: finished runs since the history was last pruned (< PRUNE_EVERY).
@@ -100,7 +104,14 @@ class Housekeeping(QObject):
             self._tasks.start(self._prune(self._store))
 
     async def _prune(self, store: RunStore) -> None:
+        """Written first, then pruned: a run whose end is not written yet reads as still
+        running to the history, and running runs are never pruned."""
         try:
-            await asyncio.to_thread(store.prune, max_runs=KEEP_RUNS)
+            await asyncio.to_thread(self._write_then_prune, store)
         except StoreError as exc:
             self.problem.emit(f"history not pruned: {exc}")
+
+    def _write_then_prune(self, store: RunStore) -> None:
+        if self._recorder is not None:
+            self._recorder.flush(timeout=FLUSH_WAIT_S)
+        store.prune(max_runs=KEEP_RUNS)

@@ -100,8 +100,14 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("graphdeck")
         self.setWindowIcon(QIcon(icon_path()))
         self.setAcceptDrops(True)
+        session = self.session
         self.housekeeping = Housekeeping(
-            self.session.controller, self.session.store, settings, lambda: self.current, self
+            session.controller,
+            session.store,
+            session.recorder,
+            settings,
+            lambda: self.current,
+            self,
         )
         self._build_widgets()
         self._build_actions()
