@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import contextlib
 import gc
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 
 from pyqtgraph.util.garbage_collector import GarbageCollector
 
+#: while runs are live, frozen objects are given back to the collector this often
+THAW_EVERY_S = 300.0
 #: how often the GUI thread looks whether a generation is due (pyqtgraph's default)
 COLLECT_INTERVAL_S = 1.0
 
@@ -35,3 +38,45 @@ def collect_on_gui_thread(interval_s: float = COLLECT_INTERVAL_S) -> Iterator[No
         gc.collect()
         if was_enabled:
             gc.enable()
+
+
+class FrozenWhileRunsLive:
+    """What exists while runs are live is kept out of the GUI thread's collections.
+
+    A run's graph is built just before it starts (a 100k-node fan-out: about a million
+    container objects) and the views add an object or two per node as it runs, so all of
+    it is young: each timed collection above walked it again (0.2 to 0.35 s each at 100k
+    nodes: the window froze, and the watchdog said so). While runs are live, `update`
+    (called on every refresh tick) moves every object there is to the permanent
+    generation (`gc.freeze()`, which only splices lists), so collections see only what
+    was made since the last tick. `gc.unfreeze()` gives them all back to the oldest
+    generation once no run is live, and at least every `THAW_EVERY_S` during a long one:
+    cyclic garbage made meanwhile is collected then, not never.
+    """
+
+    def __init__(self, live: Callable[[], int]) -> None:
+        self._live = live
+        # Invariant: objects are frozen exactly while `_frozen_since` is not None.
+        self._frozen_since: float | None = None
+
+    def update(self) -> None:
+        """Call on every refresh tick and whenever runs may have started or ended."""
+        if not self._live():
+            if self._frozen_since is not None:
+                gc.unfreeze()
+                self._frozen_since = None
+            return
+        now = time.monotonic()
+        if self._frozen_since is not None and now - self._frozen_since > THAW_EVERY_S:
+            gc.unfreeze()  # a long run's cycles get their collection
+            self._frozen_since = None
+            return
+        gc.freeze()
+        if self._frozen_since is None:
+            self._frozen_since = now
+
+    def thaw(self) -> None:
+        """The window closes: give everything back to the collector."""
+        if self._frozen_since is not None:
+            gc.unfreeze()
+            self._frozen_since = None

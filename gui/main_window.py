@@ -46,6 +46,7 @@ from .find_bar import FindBar
 from .graph_actions import GraphActions
 from .graph_setup import GraphSetup
 from .graph_view import GraphView, Legend
+from .gui_thread_gc import FrozenWhileRunsLive
 from .history import HistoryPanel
 from .history_rerun import HistoryRerun
 from .housekeeping import Housekeeping
@@ -109,6 +110,7 @@ class MainWindow(QMainWindow):
             lambda: self.current,
             self,
         )
+        self._frozen = FrozenWhileRunsLive(lambda: len(self.session.controller.live()))
         self._build_widgets()
         self._build_actions()
         self.setup = GraphSetup(self.document, self.controls, self.preview, self.remembered, self)
@@ -220,6 +222,8 @@ class MainWindow(QMainWindow):
 
         controller = self.session.controller
         controller.runs_changed.connect(self._on_controller_runs_changed)
+        controller.runs_changed.connect(self._frozen.update)
+        controller.ticked.connect(self._frozen.update)
         controller.run_updated.connect(self._on_controller_run_updated)
         controller.ticked.connect(self._on_controller_ticked)
         self.session.progress.connect(self._on_session_progress)
@@ -571,6 +575,7 @@ class MainWindow(QMainWindow):
         self._history_refresh.cancel()
         self._tasks.cancel_all()
         self.housekeeping.close()
+        self._frozen.thaw()
         self.history_rerun.cancel()
         self.run_again_flow.cancel()
         self.compare_flow.cancel()

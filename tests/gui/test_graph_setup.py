@@ -44,6 +44,7 @@ def setup(qtbot, gui_loop, settings, tmp_path):
     chooser.ready_changed.connect(said.append)
     yield chooser, controls, said, path
     preview.clear()
+    document.close()  # its loading child ends with it
 
 
 def test_a_graphify_is_ready_once_built_an_agent_at_once(qtbot, setup):
