@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 from graphdeck import Node, NodeState
 
 from .edit_inputs import EditInputsDialog
+from .live_stack import StackSampler
 from .node_text import GREY, node_html
 from .tracker import RunTracker
 
@@ -42,6 +43,7 @@ class Inspector(QWidget):
         self.edit_button = QPushButton("Edit inputs and re-run…")
         self.edit_button.setEnabled(False)
         self.rerun_allowed = False
+        self.stacks = StackSampler()  # where a running node is, sampled now and then
         self._live = QTimer(self)
         self._live.setInterval(LIVE_MS)
         buttons = QHBoxLayout()
@@ -81,7 +83,7 @@ class Inspector(QWidget):
         self.edit_button.setEnabled(self.rerun_allowed and in_run)
         run = self.tracker.run if in_run and self.tracker is not None else None
         scrolled = self.text.verticalScrollBar().value()
-        self.text.setHtml(node_html(node, run, self.tracker if in_run else None))
+        self.text.setHtml(node_html(node, run, self.tracker if in_run else None, self.stacks))
         self.text.verticalScrollBar().setValue(scrolled)  # a live redraw keeps the place
         if in_run and node.state in LIVE_STATES:
             self._live.start()

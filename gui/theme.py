@@ -42,6 +42,8 @@ CANVAS_COLOURS: dict[str, str] = {
     "path": "#2563eb",  # the selected node's upstream and downstream
     "match": "#f59e0b",  # found by Find
     "rerun": "#d946ef",  # nodes about to re-run
+    "critical": "#ea580c",  # the critical path (or the longest chain so far)
+    "blocked": "#dc2626",  # the badge of a node that blocked the event loop
     "group": "#f8fafc",
     "agent": "#ddd6fe",  # an agent run's own box
     "frame": "#93c5fd",
