@@ -29,7 +29,7 @@ _STATE_OF = attrgetter("state")
 #: how much a box filtered out shows (alpha, 0–255)
 FADED_ALPHA = 40
 ARROW = 6.0
-BADGE = 14.0  # the diameter of a node's "blocked the loop" badge
+BADGE = 16.0  # the diameter of a node's "blocked the loop" badge
 
 
 @dataclass
@@ -91,9 +91,9 @@ def paint_boxes(
     _outline(painter, drawing, marks.matches & shown, "match", 3.0, Qt.PenStyle.SolidLine)
     _outline(painter, drawing, marks.path & shown, "path", 2.0, Qt.PenStyle.SolidLine)
     _outline(painter, drawing, marks.critical & shown, "critical", 4.0, Qt.PenStyle.SolidLine)
-    _badges(painter, drawing, marks.blocked & shown)
     if marks.selected is not None and marks.selected in shown:
         _outline(painter, drawing, {marks.selected}, "selected", 3.0, Qt.PenStyle.SolidLine)
+    _badges(painter, drawing, marks.blocked & shown)  # last: no outline hides it
 
 
 def _colour(name: str, faded: bool) -> QColor:
@@ -170,6 +170,9 @@ def _badges(painter: QPainter, drawing: Drawing, indices: set[int]) -> None:
         return
     painter.setPen(QPen(QColor("white"), 1.5))
     painter.setBrush(QColor(CANVAS_COLOURS["blocked"]))
+    font = QFont(painter.font())
+    font.setBold(True)
+    painter.setFont(font)
     for i in indices:
         node = drawing.nodes[i]
         disc = QRectF(node.x + node.w - BADGE / 2, node.y - BADGE / 2, BADGE, BADGE)

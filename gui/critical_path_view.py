@@ -24,13 +24,15 @@ SHORTCUT = "Ctrl+Shift+C"
 
 
 def path_words(path: CriticalPath, finished: bool) -> str:
-    """`critical path: 4 nodes, 3.20 s of the run's 3.25 s (98 %); 0.40 s waiting`"""
+    """`critical path: 4 node(s), 3.20 s of the run's 3.25 s (98%); 0.40 s (12%) waiting
+    to start …`: a chain far shorter than the wall time means the run waited elsewhere."""
     if not path.nodes:
         return "critical path: no node has run yet"
     what = "critical path" if finished else "longest chain so far"
     share = f" ({path.length / path.wall:.0%})" if path.wall > 0 else ""
     waiting = (
-        f"; {path.waiting:.2f} s ({path.waiting_share:.0%}) waiting to start (for a slot, a pool or the scheduler)"
+        f"; {path.waiting:.2f} s ({path.waiting_share:.0%}) waiting to start"
+        " (for a slot, a pool or the scheduler)"
         if path.waiting >= 0.005
         else ""
     )

@@ -65,10 +65,10 @@ class TimelinePanel(QWidget):
             self.plot.addItem(item)
         self.bands = Bands(self.plot)
         self.critical_item = pg.BarGraphItem(
-            x0=[],
-            y0=[],
-            width=[],
-            height=[],
+            x0=[0],
+            y0=[0],
+            width=[0],
+            height=[0],  # (not empty: pyqtgraph's bounds of no bars break the y range)
             brush=None,
             pen=pg.mkPen(CANVAS_COLOURS["critical"], width=3),
         )
