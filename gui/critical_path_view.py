@@ -25,7 +25,7 @@ SHORTCUT = "Ctrl+Shift+C"
 
 def path_words(path: CriticalPath, finished: bool) -> str:
     """`critical path: 4 node(s), 3.20 s of the run's 3.25 s (98%); 0.40 s (12%) waiting
-    to start …`: a chain far shorter than the wall time means the run waited elsewhere."""
+    to start …`: the waiting share is what more slots or pools could win back."""
     if not path.nodes:
         return "critical path: no node has run yet"
     what = "critical path" if finished else "longest chain so far"
