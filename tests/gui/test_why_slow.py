@@ -79,7 +79,7 @@ def test_a_block_is_badged_said_inspected_and_banded(qtbot, window, tmp_path) ->
     ours = [w for w in handle.warnings if (w.details or {}).get("node") == "rude_0"]
     assert len(ours) == 1, handle.warnings
     status = window.statusBar()
-    said = re.compile(rf"rude_0 blocked the event loop for 0\.\d s at g\.py:{RUDE_LINE}")
+    said = re.compile(rf"rude_0 blocked the event loop for \d\.\d s at g\.py:{RUDE_LINE}")
     qtbot.waitUntil(lambda: said.search(status.currentMessage()) is not None, timeout=5000)
 
     view = window.graph_view
@@ -88,7 +88,7 @@ def test_a_block_is_badged_said_inspected_and_banded(qtbot, window, tmp_path) ->
 
     text = _inspect(window, "rude_0")
     assert re.search(
-        rf"blocked the event loop for 0\.\d\d s at g\.py:{RUDE_LINE}: time\.sleep", text
+        rf"blocked the event loop for \d\.\d\d s at g\.py:{RUDE_LINE}: time\.sleep", text
     )
     assert "stack, innermost first" in text and "rude" in text
     assert "blocked the event loop" not in _inspect(window, "slow_0")
