@@ -1,5 +1,6 @@
 """Blocks of the event loop on screen as they are reported: a line in the status bar, a
-badge on the node that blocked (on the graph of the run shown).
+badge on the node that blocked (on the graph of the run shown), or on the agent's own box
+for a block in its body.
 
 The monitor runs on the loop that was blocked, so the earliest it can say anything is
 the first poll after the loop turned again: that is when the line appears.
@@ -17,6 +18,8 @@ from .tracker import RunTracker
 
 #: how long the status bar keeps the line
 STATUS_MS = 15_000
+#: the key of the agent's own box in an agent's drawing (`agent_model`)
+AGENT_KEY = "@agent"
 
 
 class BlockMarks(QObject):
@@ -40,6 +43,9 @@ class BlockMarks(QObject):
             where = view.drawing.where
             nodes = {(w.details or {}).get("node") for w in self.shown.blocks}
             blocked = {where[n] for n in nodes if n in where}
+            if any((w.details or {}).get("agent") for w in self.shown.blocks):
+                # a block in the agent's own body: its box (the first of its drawing)
+                blocked |= {i for i, box in enumerate(view.drawing.nodes) if box.key == AGENT_KEY}
         if blocked != view.marks.blocked:
             view.marks.blocked = blocked
             view.viewport().update()

@@ -15,6 +15,7 @@ from graphdeck import NodeState
 from graphdeck.events import RunWarning
 from graphdeck.gui.critical_path_view import SHORTCUT
 from graphdeck.gui.loop_blocks import block_line
+from graphdeck.gui.node_text import waiting_words
 from guisupport import load, run_and_wait
 
 GRAPH = """
@@ -103,6 +104,38 @@ def test_a_block_is_badged_said_inspected_and_banded(qtbot, window, tmp_path) ->
         (item.getRegion() for item in bands.items[: bands.shown]), key=lambda r: r[1] - r[0]
     )
     assert 0.5 < end - start < 1.5 and start >= -0.1
+
+
+AGENT = """
+import time
+from graphdeck import graph_fn, tool
+
+@tool(outputs=["y"])
+async def upper(x):
+    return {"y": x.upper()}
+
+@graph_fn(name="rude_agent")
+async def rude_agent(*, context):
+    time.sleep(0.8)
+    return {"y": (await upper(x="a"))["y"]}
+"""
+
+
+def test_a_block_in_an_agent_body_is_the_agents(qtbot, window, tmp_path) -> None:
+    path = tmp_path / "agent.py"
+    path.write_text(textwrap.dedent(AGENT).lstrip("\n"))
+    load(qtbot, window, path)
+    window.controls.block_spin.setValue(300)
+    handle = run_and_wait(qtbot, window)
+    assert [w.details["agent"] for w in handle.warnings if w.kind == "loop_blocked"] == [
+        "rude_agent"
+    ]
+    said = "agent 'rude_agent' (its own body, not a tool) blocked the event loop for"
+    qtbot.waitUntil(lambda: said in window.statusBar().currentMessage(), timeout=5000)
+    assert "at agent.py:10" in window.statusBar().currentMessage()
+    view = window.graph_view
+    qtbot.waitUntil(lambda: 0 in view.marks.blocked, timeout=5000)
+    assert view.drawing.nodes[0].kind == "agent" and len(view.marks.blocked) == 1
 
 
 def test_blocks_outside_a_node_are_said_as_such() -> None:
@@ -201,3 +234,12 @@ def test_the_block_threshold_is_a_run_option(qtbot, window, tmp_path) -> None:
     assert spin.text() == "off" and window.controls.run_options().block_threshold is None
     handle = run_and_wait(qtbot, window)
     assert not handle.warnings  # no watchdog at all
+
+
+def test_waiting_reasons_in_words() -> None:
+    assert waiting_words({"upstream": [("a_0", "running")]}) == "waiting for upstream a_0 (running)"
+    assert waiting_words({"slot": {"cap": 2, "busy": ["a_0", "b_0"]}}) == (
+        "waiting for a slot: cap 2, 2 busy (a_0, b_0)"
+    )
+    pool = {"name": "db", "size": 2, "active": 2, "waiting": 3}
+    assert waiting_words({"pool": pool}) == "waiting for pool 'db': 2/2 busy, 3 waiting"
