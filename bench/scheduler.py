@@ -2,6 +2,8 @@
 
     python bench/scheduler.py            # N = 1k, 10k, 100k at caps 4 and 64, + 10k chain
     python bench/scheduler.py --quick    # N = 1k, 10k only
+    python bench/scheduler.py --million  # + growth: the fan-out at cap 64 up to 1M nodes
+    python bench/scheduler.py --only agent,cancel   # cases: fan chain dag agent growth cancel
 
 Fan-out then fan-in of N trivial async tools through `graphify` + `run_async` (graph build
 and the full event stream included) versus the same work as `asyncio.gather` over an
@@ -11,7 +13,14 @@ I/O tool suspends at least once). The chain is compared with the asyncio way of 
 DAG: a Task per node awaiting its upstream's Task.
 
 Machines here are noisy, so each time is the best of `--repeat` runs and what matters is
-the ratio. Memory is the tracemalloc peak of a separate pass, divided by N.
+the ratio. Memory is the tracemalloc peak of a separate pass, divided by N (not at 1M).
+
+Cases (`--only`): fan; chain; dag (a layered DAG, also against a worker pool); agent (a
+graph_fn gathering 10k tool calls, against the same calls under a Semaphore; goals 1.5x
+for tools that return at once, 1.0x for tools that await once); growth (the fan-out at cap
+64 from 1k to 1M nodes: per-node cost at 1M over 1k, goal 1.3); cancel (cancelling a 10k
+run with every node running at cap 10k, goal at most gather's time; and at cap 64, the
+rest queued behind a Semaphore).
 """
 
 from __future__ import annotations
@@ -225,8 +234,10 @@ def graphdeck_agent(body) -> Case:
     return case
 
 
-async def _cancel_at_full_cap(n: int, ours: bool) -> float:
-    """Seconds from cancelling N running tasks (all holding a slot) until every one ended.
+async def _cancel_at_full_cap(n: int, cap: int, ours: bool) -> float:
+    """Seconds from cancelling a run of N tasks (`cap` of them running, each holding a
+    slot; the rest queued) until every one ended. asyncio: a Task per node (behind a
+    Semaphore when the cap is below N).
     (Each waits on a sleep of its own: N waiters on one Event would measure the Event's
     O(n) removal of cancelled waiters instead.)"""
     all_started = asyncio.Event()
@@ -235,19 +246,25 @@ async def _cancel_at_full_cap(n: int, ours: bool) -> float:
     async def blocked(x: int) -> dict:
         nonlocal started
         started += 1
-        if started == n:
+        if started == cap:
             all_started.set()
         await asyncio.sleep(3600)
         return {"out": x}
 
     if ours:
-        handle = start(fan_graph(blocked), {"n": n}, max_concurrency=n)
+        handle = start(fan_graph(blocked), {"n": n}, max_concurrency=cap)
         await all_started.wait()
         began = time.perf_counter()
         handle.cancel()
         await handle.wait()
     else:
-        tasks = [asyncio.ensure_future(blocked(i)) for i in range(n)]
+        sem = asyncio.Semaphore(cap)
+
+        async def one(x: int) -> dict:
+            async with sem:
+                return await blocked(x)
+
+        tasks = [asyncio.ensure_future(one(i) if cap < n else blocked(i)) for i in range(n)]
         await all_started.wait()
         began = time.perf_counter()
         for task in tasks:
@@ -258,51 +275,95 @@ async def _cancel_at_full_cap(n: int, ours: bool) -> float:
 
 def cancel_rows(repeat: int) -> None:
     n = 10_000
-    ours = min(asyncio.run(_cancel_at_full_cap(n, True)) for _ in range(repeat))
-    theirs = min(asyncio.run(_cancel_at_full_cap(n, False)) for _ in range(repeat))
-    print(
-        f"cancel at full cap: {n} running nodes, cap {n}: graphdeck {ours * 1e3:.1f} ms, "
-        f"asyncio tasks {theirs * 1e3:.1f} ms, ratio {ours / theirs:.2f}"
-    )
+    for cap in (n, 64):
+        ours = theirs = float("inf")
+        for _ in range(repeat):  # rounds alternate between the sides
+            ours = min(ours, asyncio.run(_cancel_at_full_cap(n, cap, True)))
+            theirs = min(theirs, asyncio.run(_cancel_at_full_cap(n, cap, False)))
+        print(
+            f"cancel at full cap: {n} nodes, cap {cap}: graphdeck {ours * 1e3:.1f} ms, "
+            f"asyncio tasks {theirs * 1e3:.1f} ms, ratio {ours / theirs:.2f}"
+            + ("  (goal <= 1.00)" if cap == n else ""),
+            flush=True,
+        )
+
+
+#: The cases, by the name `--only` takes.
+CASES = ("fan", "chain", "dag", "agent", "growth", "cancel")
+#: Sizes of the growth case (fan-out, tools that return at once, cap 64).
+GROWTH = (1_000, 10_000, 100_000, 1_000_000)
 
 
 def main() -> None:
     args, sizes = parse_options(__doc__)
+    only = {name for name in args.only.split(",") if name}
+    unknown = only - set(CASES)
+    if unknown:
+        raise SystemExit(f"unknown case(s) {sorted(unknown)}; cases: {', '.join(CASES)}")
+    chosen = only or {name for name in CASES if name != "growth" or args.million}
     rows = []
-    for label, body in (("returns", double_now), ("yields", double_yield)):
-        ours, theirs = graphdeck_fan(body), gather_fan(body)
-        rows += [(f"fan {label}", n, cap, ours, theirs) for n in sizes for cap in (4, 64)]
-    rows.append(("chain returns", 10_000, 4, graphdeck_chain(double_now), task_chain(double_now)))
-    dag = graphdeck_dag(combine_now)
-    rows.append(("dag returns", 10_000, 4, dag, gather_dag(combine_now)))
-    rows.append(("dag vs pool", 10_000, 4, dag, pool_dag(combine_now)))
-    for label, body in (("returns", double_now), ("yields", double_yield)):
-        rows.append((f"agent {label}", 10_000, 64, graphdeck_agent(body), gather_fan(body)))
-    if args.million:
-        for cap in (64,):
-            rows.append(
-                ("fan returns", 1_000_000, cap, graphdeck_fan(double_now), gather_fan(double_now))
-            )
+    if "fan" in chosen:
+        for label, body in (("returns", double_now), ("yields", double_yield)):
+            ours, theirs = graphdeck_fan(body), gather_fan(body)
+            rows += [(f"fan {label}", n, cap, ours, theirs) for n in sizes for cap in (4, 64)]
+    if "chain" in chosen:
+        rows.append(
+            ("chain returns", 10_000, 4, graphdeck_chain(double_now), task_chain(double_now))
+        )
+    if "dag" in chosen:
+        dag = graphdeck_dag(combine_now)
+        rows.append(("dag returns", 10_000, 4, dag, gather_dag(combine_now)))
+        rows.append(("dag vs pool", 10_000, 4, dag, pool_dag(combine_now)))
+    if "agent" in chosen:
+        for label, body in (("returns", double_now), ("yields", double_yield)):
+            rows.append((f"agent {label}", 10_000, 64, graphdeck_agent(body), gather_fan(body)))
+    if "growth" in chosen:
+        ours, theirs = graphdeck_fan(double_now), gather_fan(double_now)
+        rows += [("fan returns", n, 64, ours, theirs) for n in GROWTH]
     header = (
         f"{'shape (tool)':<16}{'N':>8}{'cap':>5}{'graphdeck µs':>14}{'asyncio µs':>12}"
         f"{'ratio':>7}{'graphdeck KB':>14}{'asyncio KB':>12}{'wall s':>8}"
     )
-    print(header)
-    print("-" * len(header))
+    measured: dict[tuple[str, int, int], tuple[float, float]] = {}
+    if rows:
+        print(header)
+        print("-" * len(header))
     for shape, n, cap, ours, baseline in rows:
-        ours_s, base_s, ours_kb, base_kb = compare(ours, baseline, n, cap, args.repeat)
+        if (shape, n, cap) in measured:
+            continue  # (the growth case repeats fan rows)
+        ours_s, base_s, ours_kb, base_kb = compare(
+            ours, baseline, n, cap, args.repeat, memory=n <= 100_000
+        )
+        measured[shape, n, cap] = ours_s / n, base_s / n
         print(
             f"{shape:<16}{n:>8}{cap:>5}{ours_s / n * 1e6:>14.2f}{base_s / n * 1e6:>12.2f}"
             f"{ours_s / base_s:>7.2f}{ours_kb:>14.2f}{base_kb:>12.2f}{ours_s:>8.3f}",
             flush=True,
         )
-    print(
-        "per node; asyncio = gather over a Semaphore (chain, dag: a Task per node awaiting its\n"
-        "upstream; 'dag vs pool': cap workers draining a ready queue, the floor);\n"
-        f"ratio < 1: graphdeck is faster. Time: best of {args.repeat} runs.\n"
-        "agent: a graph_fn gathering N tool calls; asyncio: the same calls under a Semaphore."
-    )
-    cancel_rows(args.repeat)
+    if rows:
+        print(
+            "per node; asyncio = gather over a Semaphore (chain, dag: a Task per node awaiting\n"
+            "its upstream; 'dag vs pool': cap workers draining a ready queue, the floor);\n"
+            f"ratio < 1: graphdeck is faster. Time: best of {args.repeat} runs.\n"
+            "agent: a graph_fn gathering N tool calls; asyncio: the same calls under a Semaphore."
+        )
+    for label, goal in (("returns", 1.5), ("yields", 1.0)):
+        if (f"agent {label}", 10_000, 64) in measured:
+            ours_n, base_n = measured[f"agent {label}", 10_000, 64]
+            print(f"agent {label}: ratio {ours_n / base_n:.2f} (goal <= {goal:.2f})")
+    if "growth" in chosen:
+        first, last = GROWTH[0], GROWTH[-1]
+        ours_1, base_1 = measured["fan returns", first, 64]
+        ours_n, base_n = measured["fan returns", last, 64]
+        ours_10, base_10 = measured["fan returns", GROWTH[1], 64]
+        print(
+            f"growth (fan returns, cap 64): per-node cost at {last:,} over {first:,}: "
+            f"graphdeck {ours_n / ours_1:.2f} (goal <= 1.30), asyncio {base_n / base_1:.2f}; "
+            f"over {GROWTH[1]:,} (a run's fixed costs weigh less): graphdeck "
+            f"{ours_n / ours_10:.2f}, asyncio {base_n / base_10:.2f}"
+        )
+    if "cancel" in chosen:
+        cancel_rows(args.repeat)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from . import limits
+from ._frames import is_monitor_file
 from ._node import Node, NodeKind
 from ._states import NodeState
 from ._threads import tool_threads
@@ -84,7 +85,8 @@ class Diagnostics:
         elif owner is run:
             who = f"agent {run.name!r}"
         elif owner is None:
-            who = "code outside any node"
+            in_monitor = block.where is not None and is_monitor_file(block.where[0])
+            who = "the monitor itself" if in_monitor else "code outside any node"
         else:
             return  # another run's agent
         where = block.where

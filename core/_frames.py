@@ -7,6 +7,8 @@ and installed packages.
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import sysconfig
 import traceback
 from pathlib import Path
@@ -23,15 +25,42 @@ _LIBRARY_DIRS = tuple(
 )
 
 
-def is_user_file(filename: str) -> bool:
-    """Whether `filename` holds user code (not graphdeck, the stdlib or a package)."""
-    if filename.startswith("<"):  # <frozen …>, <string>
-        return False
+@functools.cache
+def monitor_dir() -> str | None:
+    """Where the monitor (`graphdeck.gui`) lives, found without importing it (beside the
+    core in an editable install, inside it otherwise): its frames are neither the user's
+    nor the runtime's, and a block there is the monitor's own."""
     try:
-        resolved = str(Path(filename).resolve())
+        spec = importlib.util.find_spec("graphdeck.gui")
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return str(Path(next(iter(spec.submodule_search_locations))).resolve())
+
+
+@functools.cache
+def _resolved(filename: str) -> str | None:
+    if filename.startswith("<"):  # <frozen …>, <string>
+        return None
+    try:
+        return str(Path(filename).resolve())
     except OSError:
+        return None
+
+
+def is_monitor_file(filename: str) -> bool:
+    resolved, monitor = _resolved(filename), monitor_dir()
+    return resolved is not None and monitor is not None and resolved.startswith(monitor)
+
+
+def is_user_file(filename: str) -> bool:
+    """Whether `filename` holds user code (not graphdeck, its monitor, the stdlib or a
+    package)."""
+    resolved = _resolved(filename)
+    if resolved is None:
         return False
-    return not resolved.startswith((_PACKAGE_DIR, *_LIBRARY_DIRS))
+    return not resolved.startswith((_PACKAGE_DIR, *_LIBRARY_DIRS)) and not is_monitor_file(filename)
 
 
 def innermost_user_frame(tb: TracebackType | None) -> traceback.FrameSummary | None:

@@ -316,10 +316,6 @@ class RunMachine(MapNodes, Gates):
         finally:
             self._propagating = False
 
-    def _after_end(self) -> None:
-        if self.unfinished == 0:
-            self.owner._wind_down("idle")
-
     def _wake(self) -> None:
         wake = self.wake_readers
         if wake is not None:
@@ -440,7 +436,8 @@ def _ended(m: RunMachine, node: Node, new: NodeState, error: Any, data: Any) -> 
         m._propagate()
     if (new is FAILED or new is TIMED_OUT) and m.on_error == "stop" and not m.agent:
         m.owner._wind_down("stop")
-    m._after_end()
+    if m.unfinished == 0:
+        m.owner._wind_down("idle")
 
 
 def _reopened(m: RunMachine, node: Node, new: NodeState, error: Any, data: Any) -> None:

@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator, Coroutine, Iterable, Mapping
 from types import MappingProxyType
 from typing import Any, NamedTuple, Protocol
 
-from . import _context
+from . import _collector, _context
 from ._agent_calls import AgentCalls, AgentExited, consume_exception, exits_as_errors
 from ._diagnostics import DEFAULT, Diagnostics
 from ._graph import TaskGraph
@@ -255,6 +255,7 @@ class Run(LogReader, AgentCalls):
         loop = asyncio.get_running_loop()
         timer = loop.call_later(self.timeout, self._request, "timeout") if self.timeout else None
         self._round_nodes = targets
+        _collector.hold()  # (given back below, however the round ends: §4.6)
         try:
             if self._executor is not None:
                 try:
@@ -282,6 +283,7 @@ class Run(LogReader, AgentCalls):
                 self._machine.close_open(exc)
                 self._finish(RunState.FAILED, exc)
         finally:
+            _collector.release()
             if timer is not None:
                 timer.cancel()
 

@@ -35,6 +35,7 @@ from .limits import Pool
 from .values import Secret, reveal
 
 READY, RUNNING, SUCCEEDED = NodeState.READY, NodeState.RUNNING, NodeState.SUCCEEDED
+CANCELLED = NodeState.CANCELLED
 
 
 class Scheduler:
@@ -71,6 +72,9 @@ class Scheduler:
         self.inline = 0
         self._occupancy_sent = (0, 0)
         self._occupancy_flush: asyncio.Handle | None = None
+        # While `cancel_workers` waits: set when the last worker has exited (one future
+        # for all of them, not a done callback per worker: a run at a cap of 10k has 10k).
+        self._drained: asyncio.Future[None] | None = None
 
     def fill(self) -> None:
         """Start workers for queued nodes, up to the cap."""
@@ -131,7 +135,13 @@ class Scheduler:
                     try:
                         outputs = tool.normalize(await tool.fn(**inputs))
                     except Exception as exc:
-                        await self._attempts(node, task, inputs, exc)
+                        failed: Exception | None = exc
+                    else:
+                        failed = None
+                    if failed is not None:
+                        # Retried out of the except block: a retry's error must not read
+                        # as raised "during handling of" this one.
+                        await self._attempts(node, task, inputs, failed)
                         continue
                     if node._worker is task and not (node.cancel_requested or machine.stopping):
                         self._release(node)
@@ -150,6 +160,8 @@ class Scheduler:
         finally:
             workers.discard(task)
             self.abandoned.discard(task)
+            if not workers and self._drained is not None and not self._drained.done():
+                self._drained.set_result(None)
 
     def may_run_in_caller(self, tool: Tool) -> bool:
         """Whether an agent's call of `tool` may run in the awaiting task itself: an async
@@ -178,19 +190,27 @@ class Scheduler:
         node._worker = task
         inside = _context.inside_node.set(True)  # (tools it calls run inline)
         try:
-            machine.start(node)
+            # (the handlers from the machine's tables, called directly: as in `_worker`)
+            machine.into[RUNNING.code][node.state.code](machine, node, RUNNING, None, None)
             if self._occupancy_flush is None:
                 self._flush_occupancy_soon()
             inputs = node.resolved_inputs
             assert inputs is not None
             if Secret.made:
                 inputs = reveal(inputs)
+            tool = node.tool
             try:
-                outputs = node.tool.normalize(await node.tool.fn(**inputs))
+                outputs = tool.normalize(await tool.fn(**inputs))
             except Exception as exc:
                 await self._attempts(node, task, inputs, exc)
             else:
-                self._succeeded(node, task, outputs)
+                if node._worker is task and not (node.cancel_requested or machine.stopping):
+                    self._release(node)
+                    machine.into[SUCCEEDED.code][RUNNING.code](
+                        machine, node, SUCCEEDED, None, outputs
+                    )
+                else:
+                    self._succeeded(node, task, outputs)
         except BaseException as exc:
             if not self._settle_raised(node, task, exc):
                 raise
@@ -290,8 +310,10 @@ class Scheduler:
         if held:
             self._release(node)
         if isinstance(exc, asyncio.CancelledError):
-            if held:
-                self.machine.cancelled(node)
+            if held:  # (`machine.cancelled(node)`, its handler called directly: a run's
+                # cancel at a full cap of 10k comes through here 10k times at once)
+                machine = self.machine
+                machine.into[CANCELLED.code][node.state.code](machine, node, CANCELLED, None, None)
             return not task.cancelling() or (node.cancel_requested and task.uncancel() == 0)
         if not isinstance(exc, Exception) and _context.exit_requested():
             return False
@@ -376,16 +398,25 @@ class Scheduler:
     async def cancel_workers(self, also: list[asyncio.Task[Any]]) -> set[asyncio.Task[Any]]:
         """Cancel every worker (and the tasks in `also`), wait up to the grace period, and
         abandon the workers still going. Returns the tasks of `also` still going."""
-        waits = [*also, *self.workers]
-        for task in waits:
+        for task in also:
             task.cancel()
+        for task in self.workers:
+            task.cancel()
+        waits: list[asyncio.Future[Any]] = [*also]
+        if self.workers:  # (a worker leaves `workers` as it exits: the last one sets it)
+            self._drained = asyncio.get_running_loop().create_future()
+            waits.append(self._drained)
         if not waits:
             return set()
-        _, stuck = await asyncio.wait(waits, timeout=self.grace)
-        owners = {n._worker: n for n in self.machine.graph._nodes.values() if n._worker}
-        for task in stuck - set(also):
-            self.abandon(task, owners.get(task))
-        return stuck & set(also)
+        try:
+            await asyncio.wait(waits, timeout=self.grace)
+        finally:
+            self._drained = None
+        if self.workers:
+            owners = {n._worker: n for n in self.machine.graph._nodes.values() if n._worker}
+            for task in list(self.workers):
+                self.abandon(task, owners.get(task))
+        return {task for task in also if not task.done()}
 
     # -- occupancy ----------------------------------------------------------------------------
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
 
-from ._frames import is_user_file
+from ._frames import is_monitor_file, is_user_file
 
 #: a frame as reported: (file, line, function, source line)
 StackEntry = tuple[str, int, str, str]
@@ -45,10 +45,11 @@ class Block:
 
     @property
     def where(self) -> StackEntry | None:
-        """The innermost frame of user code (None when the stack holds none)."""
-        for entry in reversed(self.stack):
-            if is_user_file(entry[0]):
-                return entry
+        """The innermost frame of user code, else of the monitor, else the innermost."""
+        for wanted in (is_user_file, is_monitor_file):
+            for entry in reversed(self.stack):
+                if wanted(entry[0]):
+                    return entry
         return self.stack[-1] if self.stack else None
 
 
@@ -155,21 +156,28 @@ class LoopWatchdog:
             frame = sys._current_frames().get(self.loop_thread)
             if frame is None or self.last_beat != began:
                 continue  # it turned meanwhile
-            ids = set()
-            walk: FrameType | None = frame
-            while walk is not None:
-                ids.add(id(walk))
-                walk = walk.f_back
-            owner = _owner_of(ids, watched)
+            owner = _owner_of(frame, watched)
             self._pending = Block(frame_stack(frame), owner, began)
 
 
-def _owner_of(frame_ids: set[int], watched: list[Watched]) -> Any:
-    """The node or agent whose frames are on the stack (the first found), or None."""
+def _owner_of(innermost: FrameType, watched: list[Watched]) -> Any:
+    """The node or agent whose code is running on the stack, or None.
+
+    Its frames (a worker's, an agent body's) must be on the stack with user code at or
+    below them: a worker's frame is there too while the runtime settles its node (or
+    makes 100k dependents ready), and a block there is not the tool's."""
+    owners = {}
     for each in watched:
         for owner, owned in each.frames_of():
-            if owned & frame_ids:
-                return owner
+            owners.update(dict.fromkeys(owned, owner))
+    user_below = False
+    walk: FrameType | None = innermost
+    while walk is not None:
+        user_below = user_below or is_user_file(walk.f_code.co_filename)
+        owner = owners.get(id(walk))
+        if owner is not None:
+            return owner if user_below else None
+        walk = walk.f_back
     return None
 
 

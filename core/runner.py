@@ -13,7 +13,7 @@ import threading
 from collections.abc import Coroutine, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
-from . import _context
+from . import _collector, _context
 from ._diagnostics import DEFAULT
 from ._graph import TaskGraph
 from ._run import ABANDONED, Agent, Run
@@ -80,7 +80,11 @@ def start(
             "run target must be a @graph_fn, a @graphify or a TaskGraph; "
             f"got {type(target).__name__}"
         )
-    graph, agent = prepare(inputs)
+    _collector.hold()  # a build is part of its run (§4.6); the run's driver holds its own
+    try:
+        graph, agent = prepare(inputs)
+    finally:
+        _collector.release()
     parent = _context.current_run.get()
     assert parent is None or isinstance(parent, Run)
     pools = _pools(pool)

@@ -40,6 +40,7 @@ class Marks:
     path: set[int] = field(default_factory=set)  # upstream and downstream of the selection
     matches: set[int] = field(default_factory=set)  # found by Find
     rerun: set[int] = field(default_factory=set)  # about to re-run
+    held: set[int] = field(default_factory=set)  # held at a breakpoint
     faded: set[int] = field(default_factory=set)  # filtered out by state
     critical: set[int] = field(default_factory=set)  # the critical path, when shown
     blocked: set[int] = field(default_factory=set)  # blocked the event loop: a badge
@@ -93,7 +94,9 @@ def paint_boxes(
     _outline(painter, drawing, marks.critical & shown, "critical", 4.0, Qt.PenStyle.SolidLine)
     if marks.selected is not None and marks.selected in shown:
         _outline(painter, drawing, {marks.selected}, "selected", 3.0, Qt.PenStyle.SolidLine)
-    _badges(painter, drawing, marks.blocked & shown)  # last: no outline hides it
+    # last: a held node stays marked when selected
+    _outline(painter, drawing, marks.held & shown, "held", 4.0, Qt.PenStyle.DotLine)
+    _badges(painter, drawing, marks.blocked & shown)  # (after every outline: none hides it)
 
 
 def _colour(name: str, faded: bool) -> QColor:

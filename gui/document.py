@@ -60,6 +60,9 @@ class GraphDocument(QObject):
         self._importing: asyncio.Future[GraphFile] | None = None
         self._wait = Waiting(self)
         self._stopping = False  # the user stopped waiting for the load under way
+        # Invariant: the builds (graph name, inputs repr) the child has shown to return
+        # since the file was last loaded: they need no second proof.
+        self._proven: set[tuple[str, str]] = set()
         self._watcher = QFileSystemWatcher(self)
         #: editors write a file in bursts (truncate, write, rename): reload once after them
         self._reload_debounce = QSignalDebouncer(parent=self)
@@ -90,6 +93,7 @@ class GraphDocument(QObject):
             self._task.cancel()
         self._replace_child(None)
         self.error, self._stopping = None, False
+        self._proven.clear()
         self.loading.emit(str(self.path))
         self._task = asyncio.get_running_loop().create_task(self._load(self.path))
         return self._task
@@ -191,7 +195,7 @@ class GraphDocument(QObject):
         None when it returned there (or cannot be tried there: inputs that are not
         literals). A build that hangs waits until the user stops waiting."""
         path = self.path
-        if path is None or not _literal(inputs):
+        if path is None or not _literal(inputs) or (name, repr(inputs)) in self._proven:
             return None
         child = self._child
         if child is None or not child.alive:
@@ -212,6 +216,8 @@ class GraphDocument(QObject):
             return self._build_ended(path, name, str(ended))
         finally:
             self._wait.end()
+        if "error" not in reply:
+            self._proven.add((name, repr(inputs)))
         return reply.get("error")
 
     def _build_ended(self, path: Path, name: str, why: str) -> str:

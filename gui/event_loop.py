@@ -212,6 +212,11 @@ class GraphdeckEventLoop(qasync.QEventLoop):
             raise LoopStopRefused(REFUSED)
         super().stop()
 
+    def __exit__(self, *args: object) -> None:
+        """`with loop:` is the app's (or a bench's) own code: its stop is the app's."""
+        self.stop_for_app()
+        self.close()
+
     def close(self) -> None:
         self._wakeup.stop()
         for handle in self._timers:

@@ -14,7 +14,6 @@ from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Slot
 from PySide6.QtGui import QAction, QKeyEvent, QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QGraphicsView, QMenu
 
-from .canvas import DETAIL_ZOOM
 from .drawing import DrawnFrame
 from .graph_model import FRAME_HEADER
 from .graph_search import SearchIndex, after, failed_keys
@@ -23,7 +22,10 @@ from .graph_search import SearchIndex, after, failed_keys
 CLICK_SLOP = 4
 #: zoom to selection: the selection and its neighbours at this scale at most
 SELECTION_ZOOM = 1.2
-#: a graph of this many boxes or fewer is never fitted below the zoom where labels show
+#: the least zoom at which a box's label reads comfortably (about 9 px text); labels are
+#: drawn from DETAIL_ZOOM on, but are small until here
+READABLE_ZOOM = 0.8
+#: a graph of this many boxes or fewer opens readable (its start), not whole and unreadable
 READABLE_FIT_BOXES = 150
 
 
@@ -46,8 +48,9 @@ class GraphNavigation:
     # -- zoom -----------------------------------------------------------------------------
 
     def fit(self) -> None:
-        """Show the whole graph, never magnified past 100 %, centred. Re-done on resize
-        until the user zooms."""
+        """Show the whole graph, never magnified past 100 %, centred; a small graph that
+        would then be unreadable opens readable at its start instead (unless the user
+        asked for the whole, F). Re-done on resize until the user zooms."""
         if not self.drawing.nodes:
             return
         box = self.sceneRect()  # the drawing and a margin: no scroll bar at fit
@@ -55,18 +58,21 @@ class GraphNavigation:
         scale = self.transform().m11()
         if scale > 1.0:
             self.resetTransform()
-        elif scale < DETAIL_ZOOM and len(self.drawing.nodes) <= READABLE_FIT_BOXES:
-            # a small graph is shown readable from its start rather than whole and unreadable
+        elif (
+            scale < READABLE_ZOOM
+            and not self._whole_asked
+            and len(self.drawing.nodes) <= READABLE_FIT_BOXES
+        ):
             self.resetTransform()
-            self.scale(DETAIL_ZOOM, DETAIL_ZOOM)
-            half = self.viewport().width() / 2 / DETAIL_ZOOM
-            self.centerOn(QPointF(box.left() + half, box.center().y()))
+            self.scale(READABLE_ZOOM, READABLE_ZOOM)
+            rect = self.mapToScene(self.viewport().rect()).boundingRect()
+            self.centerOn(QPointF(box.left() + rect.width() / 2, box.top() + rect.height() / 2))
             return
         self.centerOn(box.center())
 
     def zoom_to_fit(self) -> None:
-        """The user asked for the whole graph: fit, and keep fitting on resize."""
-        self._fitted = False
+        """The user asked for the whole graph: all of it, and kept on resize."""
+        self._fitted, self._whole_asked = False, True
         self.fit()
 
     def zoom_to_selection(self) -> None:
@@ -82,9 +88,10 @@ class GraphNavigation:
         for b in boxes:
             rect = rect.united(QRectF(b.x, b.y, b.w, b.h))
         self.fitInView(rect.adjusted(-40, -40, 40, 40), Qt.AspectRatioMode.KeepAspectRatio)
-        if self.transform().m11() > SELECTION_ZOOM:
-            self.resetTransform()
-            self.scale(SELECTION_ZOOM, SELECTION_ZOOM)
+        # Readable above all: neighbours far apart are scrolled to, not shrunk into view.
+        scale = min(max(self.transform().m11(), READABLE_ZOOM), SELECTION_ZOOM)
+        self.resetTransform()
+        self.scale(scale, scale)
         self.centerOn(QPointF(near.x + near.w / 2, near.y + near.h / 2))
         self._fitted = True
 
@@ -208,9 +215,21 @@ class GraphNavigation:
             action = menu.addAction(label)
             action.setEnabled(self.rerun_allowed)
             action.setData((mode, node_id))
+        self._add_breakpoint_actions(menu, node_id, node.tool.name)
         menu.triggered.connect(self._on_menu_triggered)
         menu.popup(screen_pos)
         return menu
+
+    def _add_breakpoint_actions(self, menu: QMenu, node_id: str, tool: str) -> None:
+        """ "Break here" (the node) and "Break on every <tool>", or clearing them; only for
+        a live run (`breakpoints` is None otherwise)."""
+        menu.addSeparator()
+        for spec, label in ((node_id, "here"), (tool, f"on every {tool}")):
+            is_set = self.breakpoints is not None and spec in self.breakpoints
+            text = f"Clear break {label}" if is_set else f"Break {label}"
+            action = menu.addAction(text)
+            action.setEnabled(self.breakpoints is not None)
+            action.setData(("unbreak" if is_set else "break", spec))
 
     def _open_group_menu(self, key: str, screen_pos: Any) -> QMenu:
         menu = QMenu(self)
@@ -229,6 +248,8 @@ class GraphNavigation:
         what, key = action.data()
         if what == "cancel":
             self.cancel_node_requested.emit(key)
+        elif what in ("break", "unbreak"):
+            self.breakpoint_requested.emit(key, what == "break")
         elif what in ("node", "downstream"):
             self.rerun_requested.emit(key, what)
         elif what == "toggle":

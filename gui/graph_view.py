@@ -58,7 +58,7 @@ class _Result:
 
 
 class Legend(QWidget):
-    """The state colours, as drawn."""
+    """The state colours, as drawn, and the mark of a node held at a breakpoint."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -68,13 +68,18 @@ class Legend(QWidget):
             swatch = QLabel(f"<span style='color:{colour}'>■</span> {state.value}")
             swatch.setObjectName(f"legend-{state.value}")
             layout.addWidget(swatch)
+        held = QLabel(f"<span style='color:{CANVAS_COLOURS['held']}'>⬚</span> held")
+        held.setObjectName("legend-held")
+        held.setToolTip("held at a breakpoint: Resume (F5) or Step (F10)")
+        layout.addWidget(held)
         layout.addStretch(1)
 
 
 class GraphView(GraphNavigation, QGraphicsView):
     """Signals: `node_selected(key)` (a node box), `group_selected(key)` (a group box or
     opened group), `selection_cleared()` (a click on nothing), `cancel_node_requested(id)`,
-    `rerun_requested(id, mode)`, `laid_out()` (a new layout is on screen)."""
+    `rerun_requested(id, mode)`, `breakpoint_requested(spec, on)`, `laid_out()` (a new
+    layout is on screen)."""
 
     node_selected = Signal(str)
     group_selected = Signal(str)
@@ -82,6 +87,8 @@ class GraphView(GraphNavigation, QGraphicsView):
     cancel_node_requested = Signal(str)
     #: (node id, mode) — "node" or "downstream"
     rerun_requested = Signal(str, str)
+    #: (node id or tool name, True to set / False to clear)
+    breakpoint_requested = Signal(str, bool)
     laid_out = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -100,6 +107,10 @@ class GraphView(GraphNavigation, QGraphicsView):
         self.marks = Marks()
         self.state = ViewState()
         self.highlighted: set[str] = set()  # about to re-run (RerunFlow)
+        self.held: set[str] = set()  # held at a breakpoint (PauseActions)
+        # Invariant: the breakpoints set on the live run shown (None: no run that can
+        # have any: a preview, a stored or ended run); the node menu offers them.
+        self.breakpoints: set[str] | None = None
         self.rerun_allowed = False  # the main window enables it once the run has ended
         self.state_filter = "all"
         self.selected_key: str | None = None
@@ -111,7 +122,8 @@ class GraphView(GraphNavigation, QGraphicsView):
         self._pending_select: str | None = None
         self._select_failed = False  # select the first failed node once laid out
         self._keys_by_node: dict[int, str] | None = None  # (id of a node) -> its key
-        self._fitted = False
+        self._fitted = False  # the user chose a zoom (or a selection's): keep it
+        self._whole_asked = False  # the user asked for the whole graph (F): no readable start
         self._boxes: BoxesItem | None = None
         self._path_item: QGraphicsPathItem | None = None
         self.layouts = LayoutRunner(self)
@@ -174,7 +186,7 @@ class GraphView(GraphNavigation, QGraphicsView):
         self._structure = None
         self.state = ViewState()
         self.selected_key = self._pending_select = None
-        self._fitted = False
+        self._fitted = self._whole_asked = False
         self._laid_out_count = -1
         self._reset_navigation()
         if agent is None:
@@ -280,6 +292,7 @@ class GraphView(GraphNavigation, QGraphicsView):
             )
         )
         self.highlight(self.highlighted)
+        self.mark_held(self.held)
         self._remark()
         if self._select_failed:
             self._select_failed = False
@@ -304,6 +317,16 @@ class GraphView(GraphNavigation, QGraphicsView):
         self.marks.rerun = {where[k] for k in self.highlighted if k in where}
         if self._boxes is not None:
             self._boxes.update()
+
+    def mark_held(self, node_ids: set[str]) -> None:
+        """Mark the boxes holding nodes held at a breakpoint."""
+        self.held = set(node_ids)
+        where = self.drawing.where
+        held = {where[k] for k in self.held if k in where}
+        if held != self.marks.held:
+            self.marks.held = held
+            if self._boxes is not None:
+                self._boxes.update()
 
     def set_state_filter(self, name: str) -> None:
         """Fade every box with no member in the filter's states ("all": none)."""

@@ -106,7 +106,8 @@ class HistoryPanel(QWidget):
         self.table.setObjectName("history-table")
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # (two selected: to compare them)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
@@ -223,6 +224,11 @@ class HistoryPanel(QWidget):
     def selected_row(self) -> int | None:
         rows = self.table.selectionModel().selectedRows()
         return rows[0].row() if rows else None
+
+    def selected_ids(self) -> list[str]:
+        """The ids of the runs selected, in the table's order."""
+        rows = sorted(index.row() for index in self.table.selectionModel().selectedRows())
+        return [self.model.runs[row].id for row in rows if row < len(self.model.runs)]
 
     def selected_run(self) -> RunSummary | None:
         row = self.selected_row()

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 from graphdeck import Node, NodeState
 
 from .edit_inputs import EditInputsDialog
+from .held_node import HeldNodeBar
 from .live_stack import StackSampler
 from .node_text import GREY, node_html
 from .tracker import RunTracker
@@ -44,6 +45,7 @@ class Inspector(QWidget):
         self.edit_button.setEnabled(False)
         self.rerun_allowed = False
         self.stacks = StackSampler()  # where a running node is, sampled now and then
+        self.held_bar = HeldNodeBar()  # a node held at a breakpoint: edit, continue, step
         self._live = QTimer(self)
         self._live.setInterval(LIVE_MS)
         buttons = QHBoxLayout()
@@ -52,6 +54,7 @@ class Inspector(QWidget):
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
+        layout.addWidget(self.held_bar)
         layout.addWidget(self.text, 1)
         self._connect_signals()
         self.show_node(None)
@@ -77,11 +80,13 @@ class Inspector(QWidget):
             self.text.setHtml(f"<p style='color:{GREY}'>Select a node to inspect it.</p>")
             self.cancel_button.setEnabled(False)
             self.edit_button.setEnabled(False)
+            self.held_bar.show_node(None, None)
             return
         in_run = self.tracker is not None and self.tracker.run.nodes.get(node.id) is node
         self.cancel_button.setEnabled(in_run and not node.state.is_terminal)
         self.edit_button.setEnabled(self.rerun_allowed and in_run)
         run = self.tracker.run if in_run and self.tracker is not None else None
+        self.held_bar.show_node(node, run)
         scrolled = self.text.verticalScrollBar().value()
         self.text.setHtml(node_html(node, run, self.tracker if in_run else None, self.stacks))
         self.text.verticalScrollBar().setValue(scrolled)  # a live redraw keeps the place

@@ -52,8 +52,14 @@ class ElidedLabel(QLabel):
         self.setText(text)
 
     def setText(self, text: str) -> None:
+        if text == self._full:
+            return
         self._full = text
         self._elide()
+        # The size hint follows the whole line; QLabel's setText asks the layout again
+        # only when its own (elided) text changes, and "" stays "" while the label is
+        # too narrow: without this it never grew (the status bar's line stayed 8 px wide).
+        self.updateGeometry()
 
     def text(self) -> str:
         return self._full

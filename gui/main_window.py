@@ -38,6 +38,7 @@ from graphdeck.loader import GraphDef
 from graphdeck.store import WRITE_INTERVAL_S, RunStore, StoredRunView, StoreError
 
 from .block_marks import BlockMarks
+from .compare_flow import CompareFlow
 from .controls import ControlsPanel
 from .critical_path_view import CriticalPathToggle
 from .details_tabs import DetailsTabs
@@ -49,7 +50,9 @@ from .graph_setup import GraphSetup
 from .graph_view import GraphView, Legend
 from .history import HistoryPanel
 from .history_rerun import HistoryRerun
+from .housekeeping import Housekeeping
 from .labels import ElidedLabel, wrapping
+from .pause_actions import PauseActions
 from .preview import GraphPreview
 from .problems import describe_problem
 from .recorder_watch import RecorderWatch
@@ -99,6 +102,15 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("graphdeck")
         self.setWindowIcon(QIcon(icon_path()))
         self.setAcceptDrops(True)
+        session = self.session
+        self.housekeeping = Housekeeping(
+            session.controller,
+            session.store,
+            session.recorder,
+            settings,
+            lambda: self.current,
+            self,
+        )
         self._build_widgets()
         self._build_actions()
         self.setup = GraphSetup(self.document, self.controls, self.preview, self.remembered, self)
@@ -179,11 +191,16 @@ class MainWindow(QMainWindow):
             self.rerun_failed_action,
             self.run_again_action,
         )
-        self.menuBar().addMenu("&Run").addActions(run_actions)
+        run_menu = self.menuBar().addMenu("&Run")
+        run_menu.addActions(run_actions)
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("toolbar-main")
         toolbar.addActions([self.open_action, self.reload_action, *run_actions])
         self.graph_actions = GraphActions(self, toolbar)
+        self.pause_actions = PauseActions(self, run_menu, toolbar)
+        self.compare_flow = CompareFlow(self, run_menu, toolbar)
+        run_menu.addSeparator()
+        run_menu.addActions(self.housekeeping.actions)
         self._rebuild_recent_menu()
 
     def _connect_signals(self) -> None:
@@ -196,6 +213,7 @@ class MainWindow(QMainWindow):
         self.rerun_failed_action.triggered.connect(self._on_rerun_failed_action_triggered)
         self.run_again_action.triggered.connect(self._on_run_again_action_triggered)
         self.quit_action.triggered.connect(self.close)
+        self.housekeeping.problem.connect(self.statusBar().showMessage)
 
         self.document.loading.connect(self._on_document_loading)
         self.document.loaded.connect(self._on_document_loaded)
@@ -339,7 +357,8 @@ class MainWindow(QMainWindow):
         form = self.controls.inputs_form
         try:
             inputs = form.values()
-            # The preview's graph if it was built for exactly these inputs: not again here.
+            # The preview's graph if it was built for exactly these inputs (the usual
+            # case); else it is built here, which the loading child proved returns.
             built = self.preview.take(graph, self.setup.inputs_key())
             tracker = self.session.start(
                 graph,
@@ -465,7 +484,8 @@ class MainWindow(QMainWindow):
     def _on_runs_list_tracker_selected(self, tracker: RunTracker | None) -> None:
         if tracker is self.current:
             return
-        self.current = tracker
+        self.current = self.session.controller.shown = tracker
+        self.housekeeping.refresh()
         self.cancel_action.setEnabled(tracker is not None and not tracker.run.done)
         self._set_rerun_allowed(tracker is not None and tracker.run.done)
         self.details.show_tracker(tracker)
@@ -555,8 +575,10 @@ class MainWindow(QMainWindow):
         # Work still going would report to a window that is gone.
         self._history_refresh.cancel()
         self._tasks.cancel_all()
+        self.housekeeping.close()
         self.history_rerun.cancel()
         self.run_again_flow.cancel()
+        self.compare_flow.cancel()
         self.history.stop()
         self.document.close()
         self.preview.clear()

@@ -8,8 +8,10 @@ from __future__ import annotations
 import html
 import time
 import traceback
+from pathlib import Path
 from typing import Any
 
+import graphdeck
 from graphdeck import Node, NodeState, Ref, Run
 from graphdeck.values import short_repr, show_value
 
@@ -22,6 +24,8 @@ from .tracker import RunTracker
 #: fan-in inputs list at most this many sources by name
 SOURCES_SHOWN = 12
 RED = "#b91c1c"
+#: the runtime's own files: their frames in a tool's traceback say nothing of the user's code
+RUNTIME_DIR = str(Path(graphdeck.__file__).resolve().parent)
 GREY = "#64748b"
 
 
@@ -46,16 +50,39 @@ def node_html(
     blocks = [w for w in tracker.blocks if w.node_id == node.id] if tracker is not None else []
     if blocks:
         parts += ["<h4>Blocked the event loop</h4>", blocks_html(blocks)]
-    parts += ["<h4>Inputs</h4>", inputs_html(node)]
+    edited = f" <i style='color:{GREY}'>(edited)</i>" if node.inputs_edited else ""
+    parts += [f"<h4>Inputs{edited}</h4>", inputs_html(node)]
     if node.outputs is not None:
         parts += ["<h4>Outputs</h4>", f"<pre>{html.escape(show_value(node.outputs))}</pre>"]
     if node.error is not None:
-        trace = getattr(node.error, "stored_traceback", None) or "".join(
-            traceback.format_exception(node.error)
-        )
+        trace = getattr(node.error, "stored_traceback", None) or user_traceback(node.error)
         parts += ["<h4>Error</h4>", f"<pre style='color:{RED}'>{html.escape(trace)}</pre>"]
     parts += _attempts_lines(node)
     return "".join(parts)
+
+
+def user_traceback(error: BaseException) -> str:
+    """`error`'s traceback without the runtime's frames (the worker that awaited the tool,
+    the scheduler), saying how many were left out."""
+    shown = traceback.TracebackException.from_exception(error)
+    hidden = 0
+    each: traceback.TracebackException | None = shown
+    seen: set[int] = set()
+    while each is not None and id(each) not in seen:
+        seen.add(id(each))
+        kept = [f for f in each.stack if not _in_runtime(f.filename)]
+        hidden += len(each.stack) - len(kept)
+        each.stack = traceback.StackSummary.from_list(kept)
+        each = each.__cause__ or each.__context__
+    note = f"({hidden} frame(s) of graphdeck's runtime not shown)\n" if hidden else ""
+    return "".join(shown.format()) + note
+
+
+def _in_runtime(filename: str) -> bool:
+    try:
+        return str(Path(filename).resolve()).startswith(RUNTIME_DIR)
+    except OSError:
+        return False
 
 
 def _state_line(node: Node) -> str:

@@ -92,13 +92,16 @@ class GraphPreview(QObject):
             self._task.cancel()
 
     def take(self, definition: object, key: Hashable) -> TaskGraph | None:
-        """The graph built for exactly `definition` and `key`, once: a graph runs once."""
+        """The graph built for exactly `definition` and `key`, once: a graph runs once. The
+        next one is built at once, off the GUI thread, for the next run of these inputs
+        (a run never builds its graph on the GUI thread: a builder may never return)."""
         request, graph = self._request, self.graph
         if request is None or graph is None:
             return None
         if request.definition is not definition or request.key != key:
             return None
         self.graph = None
+        self.request(request.definition, request.inputs, request.key, request.file)
         return graph
 
     async def wait(self) -> None:

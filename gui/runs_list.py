@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
 from graphdeck import NodeKind, NodeState
 from graphdeck.store import StoredRunView
 
+from .pause_actions import pause_note
 from .theme import run_colour
 from .tracker import RunController, RunTracker
 
@@ -29,12 +30,14 @@ TRACKER_ROLE = Qt.ItemDataRole.UserRole
 
 
 def run_row_text(tracker: RunTracker) -> str:
-    """`name  id  —  state`, indented by nesting depth; "(history)" for a stored run."""
+    """`name  id  —  state`, indented by nesting depth; "(history)" for a stored run,
+    "· paused (2 held)" for a paused one."""
     run = tracker.run
     indent = "    " * tracker.depth + ("↳ " if tracker.depth else "")
     where = "  (history)" if isinstance(run, StoredRunView) else ""
     again = f" · re-run {tracker.rounds - 1}" if tracker.rounds > 1 else ""
-    return f"{indent}{run.name}  {run.id[:6]}  —  {run.state.value}{again}{where}"
+    paused = f" · {note}" if (note := pause_note(run)) else ""
+    return f"{indent}{run.name}  {run.id[:6]}  —  {run.state.value}{paused}{again}{where}"
 
 
 def _plural(count: int, word: str) -> str:
@@ -62,10 +65,9 @@ def progress_text(tracker: RunTracker) -> str:
         if n:
             parts += running_text(tracker) if state is NodeState.RUNNING else [f"{state.value} {n}"]
     run = tracker.run
+    state = f"{run.state.value}, {note}" if (note := pause_note(run)) else run.state.value
     slots = f"slots {run.occupancy.active}/{run.occupancy.cap}  |  " if not run.done else ""
-    return (
-        f"{run.name}: {run.state.value}  |  {'  '.join(parts)}  |  {slots}{tracker.elapsed():.1f} s"
-    )
+    return f"{run.name}: {state}  |  {'  '.join(parts)}  |  {slots}{tracker.elapsed():.1f} s"
 
 
 class RunsListModel(QAbstractListModel):
@@ -108,6 +110,12 @@ class RunsListModel(QAbstractListModel):
     @Slot()
     def _on_controller_runs_changed(self) -> None:
         trackers = self._controller.trackers
+        kept = {id(t) for t in trackers}
+        for row in reversed(range(len(self._rows))):  # released runs leave first
+            if id(self._rows[row]) not in kept:
+                self.beginRemoveRows(QModelIndex(), row, row)
+                del self._rows[row]
+                self.endRemoveRows()
         for row, tracker in enumerate(trackers):
             if row < len(self._rows) and self._rows[row] is tracker:
                 continue
@@ -119,7 +127,8 @@ class RunsListModel(QAbstractListModel):
 
 
 class RunsList(QListView):
-    """The runs, one selected: the one every other view shows."""
+    """The runs; the current one is the one every other view shows (Ctrl+click selects a
+    second one too, to compare them)."""
 
     #: the run shown everywhere changed (its `RunTracker`, or None)
     tracker_selected = Signal(object)
@@ -129,7 +138,7 @@ class RunsList(QListView):
         self.setObjectName("runs-list")
         self.setModel(model)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self._connect_signals()
 
     def model(self) -> RunsListModel:
@@ -140,6 +149,11 @@ class RunsList(QListView):
 
     def select(self, tracker: RunTracker) -> None:
         self.setCurrentIndex(self.model().index(self.model().row_of(tracker)))
+
+    def selected_trackers(self) -> list[RunTracker]:
+        """The runs selected, in the list's order."""
+        rows = sorted(index.row() for index in self.selectionModel().selectedRows())
+        return [t for t in map(self.model().tracker, rows) if t is not None]
 
     def select_row(self, row: int) -> None:
         self.setCurrentIndex(self.model().index(row))

@@ -63,6 +63,11 @@ class RunTracker:
         self.file: Path | None = None  # the graph file it came from (None: no file)
         self.loaded_at: float | None = None  # when that file's code was loaded
         self.cancel_asked = CancelAsked()
+        #: the breakpoints this window set on the run (node ids, tool names): `Run` does
+        #: not list them, the graph's menu offers to clear them
+        self.breakpoints: set[str] = set()
+        # Invariant: (paused, held) as the runs list last showed them (`pause_changed`).
+        self._pause_shown: tuple[bool, tuple[str, ...]] = (False, ())
         self.depth = depth  # 0 for a top-level run, 1 for its child runs, …
         self.index = 0
         self.counts: Counter[NodeState] = Counter()
@@ -90,6 +95,7 @@ class RunTracker:
         self.started_wall = run.started_at or time.time()
         self.finished = False
         self.rounds = 0  # the first round, then one per re-run
+        self.done_listed = False  # the runs list was told this round ended
 
     def poll(self) -> bool:
         """Take the new events; True if anything changed.
@@ -162,7 +168,7 @@ class RunTracker:
             if is_block(event):
                 self.blocks.append(event)
         elif type(event) is RunStarted:
-            self.finished = False
+            self.finished = self.done_listed = False
             self.rounds += 1
         elif type(event) is RunFinished:
             self.finished = True
@@ -209,6 +215,14 @@ class RunTracker:
         """A node failed, timed out, was cancelled or skipped: "Re-run failed" has work."""
         return any(self.counts[state] for state in UNSUCCESSFUL)
 
+    def pause_changed(self) -> bool:
+        """The run was paused or resumed, or holds other nodes, since last asked: its row
+        reads differently (pausing changes no state, so no other change tells)."""
+        run = self.run
+        now = (getattr(run, "paused", False), tuple(getattr(run, "held", ())))
+        changed, self._pause_shown = now != self._pause_shown, now
+        return changed
+
     @property
     def caught_up(self) -> bool:
         """The run ended and every one of its events has been read."""
@@ -225,19 +239,34 @@ class RunTracker:
         return (run.finished_at or time.time()) - run.started_at
 
 
-class RunController(QObject):
-    """Owns the trackers of every run the window started and polls the live ones."""
+#: finished runs kept in memory (and listed) by default; older ones are released and stay
+#: reachable through History. A 1,000-node run holds about 1 MB (bench/soak.py).
+KEEP_FINISHED = 50
 
-    #: the runs list changed (a run was added, or one changed state)
+
+class RunController(QObject):
+    """Owns the trackers of every run the window started and polls the live ones.
+
+    A long session stays small: beyond `keep_finished` finished runs, the oldest are
+    released (taken off the list, nothing here refers to them any more), except the one
+    the window shows (`shown`)."""
+
+    #: the runs list changed (a run was added or removed, or one changed state)
     runs_changed = Signal()
     #: new events arrived for this run (emitted at most REFRESH_HZ times a second)
     run_updated = Signal(object)
     #: a refresh tick while some run is live (for clocks that move without events)
     ticked = Signal()
+    #: a top-level run finished (its tracker)
+    run_finished = Signal(object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        # Invariant: each child run's tracker follows its parent's, after the parent's
+        # other descendants: a run's family is the run and the deeper trackers after it.
         self.trackers: list[RunTracker] = []
+        self.keep_finished = KEEP_FINISHED
+        self.shown: RunTracker | None = None  # the run the window shows: never released
         self._timer = QTimer(self)
         self._timer.setInterval(int(1000 / REFRESH_HZ))
         self._timer.timeout.connect(self._on_timer_timeout)
@@ -251,6 +280,49 @@ class RunController(QObject):
         self.run_updated.emit(tracker)
         return tracker
 
+    # -- releasing runs ------------------------------------------------------------------
+
+    def family(self, tracker: RunTracker) -> list[RunTracker]:
+        """`tracker` and the trackers of the runs it started, however deep."""
+        start = self.trackers.index(tracker)
+        end = start + 1
+        while end < len(self.trackers) and self.trackers[end].depth > tracker.depth:
+            end += 1
+        return self.trackers[start:end]
+
+    def releasable(self, tracker: RunTracker) -> bool:
+        """The run and every run it started are over (it can be released)."""
+        return all(t.run.done for t in self.family(tracker))
+
+    def remove(self, tracker: RunTracker) -> bool:
+        """Take a finished top-level run (with its child runs) off the list and out of
+        memory. False, and nothing done, if it is a child run or any of them still runs."""
+        if tracker.depth != 0 or tracker not in self.trackers or not self.releasable(tracker):
+            return False
+        self._drop([tracker])
+        return True
+
+    def remove_finished(self) -> int:
+        """Remove every finished top-level run; how many."""
+        done = [t for t in self.trackers if t.depth == 0 and self.releasable(t)]
+        self._drop(done)
+        return len(done)
+
+    def _release_beyond_limit(self) -> None:
+        done = [t for t in self.trackers if t.depth == 0 and self.releasable(t)]
+        excess = len(done) - self.keep_finished
+        if excess > 0:
+            self._drop([t for t in done if t is not self.shown][:excess])
+
+    def _drop(self, tops: list[RunTracker]) -> None:
+        if not tops:
+            return
+        gone = {id(t) for top in tops for t in self.family(top)}
+        self.trackers = [t for t in self.trackers if id(t) not in gone]
+        if self.shown is not None and id(self.shown) in gone:
+            self.shown = None
+        self.runs_changed.emit()
+
     def follow(self, tracker: RunTracker) -> None:
         """Poll a run again after a re-run re-opened it."""
         self._timer.start()
@@ -263,12 +335,7 @@ class RunController(QObject):
         for tracker in list(self.trackers):
             for child in tracker.run.children:
                 if id(child) not in known:
-                    position = self.trackers.index(tracker) + 1
-                    while (
-                        position < len(self.trackers)
-                        and self.trackers[position].depth > tracker.depth
-                    ):
-                        position += 1
+                    position = self.trackers.index(tracker) + len(self.family(tracker))
                     child_tracker = RunTracker(child, tracker.depth + 1, parent=tracker)
                     child_tracker.poll()
                     self.trackers.insert(position, child_tracker)
@@ -281,13 +348,25 @@ class RunController(QObject):
 
     def _on_timer_timeout(self) -> None:
         list_changed = self._track_children()
+        ended: list[RunTracker] = []
         for tracker in self.trackers:
             if tracker.caught_up:
                 continue
             was_finished = tracker.finished
+            if tracker.run.done and not tracker.done_listed:
+                # The run's row says its state at once, while its events are still read
+                # (a 100k-node run is read over seconds).
+                tracker.done_listed = list_changed = True
             if tracker.poll():
                 self.run_updated.emit(tracker)
                 list_changed |= tracker.finished != was_finished
+                if tracker.finished and not was_finished and tracker.depth == 0:
+                    ended.append(tracker)
+            list_changed |= tracker.pause_changed()
+        for tracker in ended:
+            self.run_finished.emit(tracker)
+        if ended:
+            self._release_beyond_limit()
         if list_changed:
             self.runs_changed.emit()
         self.ticked.emit()

@@ -91,6 +91,38 @@ async def test_no_watchdog_when_switched_off() -> None:
     assert blocks(handle) == []
 
 
+async def test_a_block_in_the_runtime_while_it_settles_a_node_is_not_the_nodes(
+    monkeypatch,
+) -> None:
+    """The worker's frames are on the stack while the runtime settles a node (and, in a
+    100k fan-out, makes its dependents ready): a block there is not the tool's code."""
+    from graphdeck import _scheduler
+
+    # A stall in the runtime's own code: compiled as if it were in _scheduler.py.
+    source = (
+        "def slow_release(self, node):\n"
+        "    if not stalled:\n"
+        "        stalled.append(True)\n"
+        "        time.sleep(0.4)\n"
+        "    return release(self, node)\n"
+    )
+    scope = {"stalled": [], "time": time, "release": _scheduler.Scheduler._release}
+    exec(compile(source, _scheduler.__file__, "exec"), scope)
+    slow_release = scope["slow_release"]
+    monkeypatch.setattr(_scheduler.Scheduler, "_release", slow_release)
+
+    @graphify(outputs=["b"])
+    def g():
+        return {"b": polite(x=2).out}
+
+    handle = start(g, block_threshold=0.1)
+    await handle.wait()
+    stalls = [w for w in handle.warnings if w.kind == "loop_blocked"]
+    assert stalls, "the stall was not seen"
+    assert all(w.node_id is None for w in stalls), [w.message for w in stalls]
+    assert any(w.message.startswith("code outside any node") for w in stalls)
+
+
 @graph_fn(name="sleepy_agent")
 async def sleepy_agent(*, context):
     time.sleep(0.4)  # noqa: ASYNC251 - in the body, outside any tool call

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import time
 
 import pytest
@@ -16,6 +17,7 @@ from graphdeck import (
     RunFailed,
     RunState,
     RunTimedOut,
+    _collector,
     graphify,
     run,
     run_async,
@@ -180,6 +182,8 @@ async def test_retries_exhausted_fail_with_last_error() -> None:
     with pytest.raises(RunFailed):
         await handle.result()
     assert handle.nodes["always_0"].attempts == 2
+    # the last attempt's error alone, not "during handling of" the first attempt's
+    assert handle.nodes["always_0"].error.__context__ is None
 
 
 async def test_run_timeout_cancels_and_raises_run_timed_out() -> None:
@@ -363,3 +367,79 @@ async def test_events_iterator_replays_then_follows_live_and_ends() -> None:
     assert late == seen
     times = [e.time for e in seen]
     assert times == sorted(times)
+
+
+# -- the garbage collector's thresholds during runs (docs/design.md §4.6) ------------------
+
+
+@tool(outputs=["v"])
+async def thresholds_now(x: int, delay: float = 0.0) -> dict:
+    await asyncio.sleep(delay)
+    return {"v": gc.get_threshold()}
+
+
+@graphify(outputs=["v"])
+def seen_thresholds(delay=0.0):
+    return {"v": thresholds_now(x=0, delay=delay).v}
+
+
+@graphify(outputs=["v"])
+def never_builds():
+    raise ValueError("no graph today")
+
+
+@pytest.fixture
+def process_thresholds():
+    before = gc.get_threshold()
+    gc.set_threshold(700, 10, 10)
+    try:
+        yield (700, 10, 10)
+    finally:
+        gc.set_threshold(*before)
+
+
+async def test_runs_use_the_run_thresholds_and_give_them_back(process_thresholds) -> None:
+    out = await run_async(seen_thresholds)
+    assert out["v"] == _collector.RUN_THRESHOLDS
+    assert gc.get_threshold() == process_thresholds
+    assert _collector.live_runs() == 0
+
+
+async def test_thresholds_come_back_after_cancel_failure_and_build_error(
+    process_thresholds,
+) -> None:
+    handle = start(seen_thresholds, {"delay": 30})
+    await until(handle, lambda: handle.nodes["thresholds_now_0"].state is S.RUNNING)
+    assert gc.get_threshold() == _collector.RUN_THRESHOLDS
+    handle.cancel()
+    with pytest.raises(RunCancelled):
+        await handle.result()
+    assert gc.get_threshold() == process_thresholds
+    with pytest.raises(RunFailed):
+        await run_async(two_branches, {"delay": 0})
+    assert gc.get_threshold() == process_thresholds
+    with pytest.raises(ValueError, match="no graph today"):
+        start(never_builds)
+    assert gc.get_threshold() == process_thresholds
+    assert _collector.live_runs() == 0
+
+
+async def test_thresholds_stay_until_the_last_concurrent_run_ends(process_thresholds) -> None:
+    long = start(seen_thresholds, {"delay": 30})
+    short = await run_async(seen_thresholds)
+    assert short["v"] == _collector.RUN_THRESHOLDS
+    assert gc.get_threshold() == _collector.RUN_THRESHOLDS  # `long` is still live
+    long.cancel()
+    await long.wait()
+    assert gc.get_threshold() == process_thresholds
+    assert _collector.live_runs() == 0
+
+
+async def test_thresholds_set_by_the_user_during_a_run_are_kept(process_thresholds) -> None:
+    handle = start(seen_thresholds, {"delay": 30})
+    await until(handle, lambda: handle.nodes["thresholds_now_0"].state is S.RUNNING)
+    gc.set_threshold(1234, 5, 5)
+    handle.cancel()
+    await handle.wait()
+    assert gc.get_threshold() == (1234, 5, 5)
+    assert _collector.live_runs() == 0

@@ -89,6 +89,7 @@ def run_rows(win) -> list[str]:
 
 
 def run_and_wait(qtbot, win, timeout: int = 20000):
+    qtbot.waitUntil(win.run_action.isEnabled, timeout=timeout)  # as a user clicks it
     handle = win.start_run()
     assert handle is not None, win.controls.error_label.text()
     qtbot.waitUntil(lambda: handle.done and win.current.finished, timeout=timeout)

@@ -33,10 +33,12 @@ def test_a_shuffled_tree_is_drawn_with_no_crossing(tmp_path) -> None:
 @pytest.mark.slow
 def test_a_big_random_layered_dag_is_drawn_in_seconds(tmp_path) -> None:
     out = tmp_path / "dag.json"
-    began = time.perf_counter()
+    # CPU time of this process, where the drawing is done: what other processes on a
+    # shared CI machine take is not the drawing's cost.
+    began = time.process_time()
     inputs = '{"n": 1500, "layers": 30, "cross": 2800}'
     assert draw(EXAMPLES / "layered_dag.py", "--inputs", inputs, "--expand", "all", "-o", out) == 0
-    assert time.perf_counter() - began < 5.0
+    assert time.process_time() - began < 5.0
     drawing = json.loads(out.read_text())
     assert len(drawing["nodes"]) == 1500 and overlaps(drawing) == 0
     # every edge leaves its source's right side and enters its target's left side

@@ -261,3 +261,23 @@ def test_fanout_of_100k_is_one_box_and_few_items(qtbot, window) -> None:
         ("node", 1),
     ]
     assert len(view.scene().items()) <= 4  # frames, edges, boxes: never one item per node
+
+
+def test_a_small_graph_opens_readable_and_f_still_shows_it_whole(qtbot, window) -> None:
+    """120 boxes fitted whole were 4 px labels (zoom 0.4); F did not fit them at all."""
+    from graphdeck.gui.graph_navigation import READABLE_ZOOM
+
+    window.resize(1400, 860)
+    load(qtbot, window, EXAMPLES / "layered_dag.py")
+    view = window.graph_view
+    laid_out(qtbot, view)
+    assert len(view.drawing.nodes) <= 150
+    assert view.transform().m11() >= READABLE_ZOOM  # readable from the start
+    window.graph_actions.fit_action.trigger()
+    rect = view.mapToScene(view.viewport().rect()).boundingRect()
+    left, top, right, bottom = view.drawing.bounds()
+    assert rect.left() <= left and rect.right() >= right  # F: the whole graph
+    assert rect.top() <= top and rect.bottom() >= bottom
+    view.select_node(next(iter(view.nodes)))
+    window.graph_actions.zoom_selection_action.trigger()
+    assert view.transform().m11() >= READABLE_ZOOM  # Shift+F: readable, whatever is near

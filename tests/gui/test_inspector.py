@@ -110,3 +110,30 @@ def test_inputs_say_where_they_come_from(qtbot, window, tmp_path) -> None:
     run_and_wait(qtbot, window)
     text = _text(window, "merge_0")
     assert "← step_2.v, step_3.v" in text and "[3, 2]" in text and "Ref(" not in text
+
+
+RETRIED = """
+from graphdeck import graphify, tool
+
+@tool(outputs=["v"], retries=1)
+async def flaky():
+    raise ValueError("row 3 is not a date")
+
+@graphify(name="g", outputs=["v"])
+def g():
+    return {"v": flaky().v}
+"""
+
+
+def test_an_error_reads_as_the_users_not_the_runtimes(qtbot, window, tmp_path) -> None:
+    """A retried tool's traceback showed its error twice ("during handling of the above")
+    and the runtime's worker frames before the user's line."""
+    path = tmp_path / "retried.py"
+    path.write_text(textwrap.dedent(RETRIED))
+    load(qtbot, window, path)
+    run_and_wait(qtbot, window)
+    text = _text(window, "flaky_0")
+    assert 'raise ValueError("row 3 is not a date")' in text
+    assert text.count("ValueError: row 3 is not a date") == 1
+    assert "During handling" not in text and "_scheduler.py" not in text
+    assert "graphdeck's runtime not shown" in text

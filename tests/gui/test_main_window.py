@@ -108,6 +108,7 @@ def test_several_runs_live_at_once_are_listed(qtbot, window) -> None:
     load(qtbot, window, EXAMPLES / "slow_graph.py")
     set_inputs(window, seconds="0.2")
     first = window.start_run()
+    qtbot.waitUntil(window.run_action.isEnabled)  # the next graph is built meanwhile
     second = window.start_run()
     assert len(run_rows(window)) == 2
     qtbot.waitUntil(lambda: first.done and second.done, timeout=10000)

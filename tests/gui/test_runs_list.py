@@ -80,3 +80,33 @@ def test_child_runs_inserted_above_keep_the_selection_on_its_run(qapp, qtbot) ->
 def test_progress_reads_state_counts_and_time(qapp) -> None:
     shown = tracker("g", "1")
     assert progress_text(shown) == "g: running  |    |  slots 0/4  |  0.0 s"
+
+
+def test_a_run_reads_as_ended_while_its_events_are_still_read(qtbot, gui_loop, monkeypatch):
+    """A 100k-node run's events take seconds to read; its row said "running" all along,
+    while Cancel was already disabled."""
+    from graphdeck import graphify, start, tool
+    from graphdeck.gui import tracker as tracker_module
+
+    monkeypatch.setattr(tracker_module, "POLL_CHUNK", 1)  # one row per tick
+    monkeypatch.setattr(tracker_module, "POLL_BUDGET_S", 0.0)
+
+    @tool(outputs=["v"])
+    async def one(i: int) -> dict:
+        return {"v": i}
+
+    @graphify(outputs=["n"])
+    def many():
+        return {"n": [one(i=i).v for i in range(50)]}
+
+    controller = RunController()
+    model = RunsListModel(controller)
+    handle = start(many)
+    controller.track(handle)
+    qtbot.waitUntil(lambda: handle.done)
+    repainted: list[bool] = []  # each time the rows were said to have changed: finished?
+    model.dataChanged.connect(lambda *_: repainted.append(controller.trackers[0].finished))
+    qtbot.waitUntil(lambda: bool(repainted), timeout=2000)
+    assert repainted[0] is False  # told before all its events were read
+    assert "succeeded" in model.data(model.index(0))
+    controller.remove_finished()

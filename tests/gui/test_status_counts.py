@@ -52,3 +52,21 @@ def test_running_never_exceeds_the_cap_and_maps_are_shown_as_maps(qtbot, window,
     finally:
         release.touch()
     qtbot.waitUntil(lambda: handle.done, timeout=10000)
+
+
+def test_the_status_line_is_drawn_whole_not_only_set(qtbot, window, tmp_path) -> None:
+    """`text()` is the line as set; what QLabel paints is its elided form. Before, the
+    label kept the width of its first (empty) text: 8 px, and painted nothing."""
+    from PySide6.QtWidgets import QLabel
+
+    from guisupport import run_and_wait, write_pipeline
+
+    window.resize(1400, 860)
+    path = tmp_path / "pipeline.py"
+    write_pipeline(path)
+    load(qtbot, window, path)
+    run_and_wait(qtbot, window)
+    label = window.progress_label
+    qtbot.waitUntil(lambda: "succeeded 5" in label.text())
+    qtbot.waitUntil(lambda: QLabel.text(label) == label.text(), timeout=5000)
+    assert label.width() >= label.fontMetrics().horizontalAdvance(label.text())
