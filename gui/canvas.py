@@ -29,6 +29,7 @@ _STATE_OF = attrgetter("state")
 #: how much a box filtered out shows (alpha, 0–255)
 FADED_ALPHA = 40
 ARROW = 6.0
+BADGE = 16.0  # the diameter of a node's "blocked the loop" badge
 
 
 @dataclass
@@ -41,6 +42,8 @@ class Marks:
     rerun: set[int] = field(default_factory=set)  # about to re-run
     held: set[int] = field(default_factory=set)  # held at a breakpoint
     faded: set[int] = field(default_factory=set)  # filtered out by state
+    critical: set[int] = field(default_factory=set)  # the critical path, when shown
+    blocked: set[int] = field(default_factory=set)  # blocked the event loop: a badge
 
 
 def counts_of(node: DrawnNode) -> Counter[NodeState]:
@@ -88,10 +91,12 @@ def paint_boxes(
     _outline(painter, drawing, marks.rerun & shown, "rerun", 3.0, Qt.PenStyle.DashLine)
     _outline(painter, drawing, marks.matches & shown, "match", 3.0, Qt.PenStyle.SolidLine)
     _outline(painter, drawing, marks.path & shown, "path", 2.0, Qt.PenStyle.SolidLine)
+    _outline(painter, drawing, marks.critical & shown, "critical", 4.0, Qt.PenStyle.SolidLine)
     if marks.selected is not None and marks.selected in shown:
         _outline(painter, drawing, {marks.selected}, "selected", 3.0, Qt.PenStyle.SolidLine)
     # last: a held node stays marked when selected
     _outline(painter, drawing, marks.held & shown, "held", 4.0, Qt.PenStyle.DotLine)
+    _badges(painter, drawing, marks.blocked & shown)  # (after every outline: none hides it)
 
 
 def _colour(name: str, faded: bool) -> QColor:
@@ -162,6 +167,22 @@ def _outline(
         painter.drawRoundedRect(QRectF(node.x, node.y, node.w, node.h).adjusted(-2, -2, 2, 2), 7, 7)
 
 
+def _badges(painter: QPainter, drawing: Drawing, indices: set[int]) -> None:
+    """A red disc with "!" on the top right corner of each box: seen at any zoom."""
+    if not indices:
+        return
+    painter.setPen(QPen(QColor("white"), 1.5))
+    painter.setBrush(QColor(CANVAS_COLOURS["blocked"]))
+    font = QFont(painter.font())
+    font.setBold(True)
+    painter.setFont(font)
+    for i in indices:
+        node = drawing.nodes[i]
+        disc = QRectF(node.x + node.w - BADGE / 2, node.y - BADGE / 2, BADGE, BADGE)
+        painter.drawEllipse(disc)
+        painter.drawText(disc, Qt.AlignmentFlag.AlignCenter, "!")
+
+
 def edge_path(drawing: Drawing, edges: Iterable[int] | None = None) -> QPainterPath:
     """The polylines of `edges` (default: all) with an arrowhead at each target."""
     path = QPainterPath()
@@ -212,7 +233,10 @@ class BoxesItem(QGraphicsItem):
         self._r = self._x + np.fromiter((n.w for n in nodes), float, len(nodes))
         self._b = self._y + np.fromiter((n.h for n in nodes), float, len(nodes))
         left, top, right, bottom = drawing.bounds()
-        self._bounds = QRectF(left, top, right - left, bottom - top).adjusted(-6, -6, 6, 6)
+        margin = BADGE / 2 + 2  # a badge sticks out of its box's corner
+        self._bounds = QRectF(left, top, right - left, bottom - top).adjusted(
+            -margin, -margin, margin, margin
+        )
 
     def boundingRect(self) -> QRectF:
         return self._bounds

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from graphdeck.runner import DEFAULT_MAX_CONCURRENCY
 
+from .block_threshold import BlockThresholdSpin
 from .inputs_form import InputsForm
 from .labels import wrapping
 from .run_options import EXECUTOR_CHOICES, RunOptions, executor_spec
@@ -52,6 +53,7 @@ class ControlsPanel(QWidget):
         self.cap_spin = QSpinBox()
         self.cap_spin.setRange(1, 4096)
         self.cap_spin.setValue(DEFAULT_MAX_CONCURRENCY)
+        self.block_spin = BlockThresholdSpin()
         self.policy_combo = QComboBox()
         self.policy_combo.addItems(["stop", "continue"])
         self.executor_combo = QComboBox()
@@ -75,6 +77,7 @@ class ControlsPanel(QWidget):
         form.addRow("max concurrency", self.cap_spin)
         form.addRow("on error", self.policy_combo)
         form.addRow("executor", self.executor_combo)
+        form.addRow("block threshold", self.block_spin)
         waiting = QHBoxLayout()
         waiting.addWidget(self.waiting_label, 1)
         waiting.addWidget(self.stop_button)
@@ -151,6 +154,7 @@ class ControlsPanel(QWidget):
             max_concurrency=self.cap_spin.value(),
             on_error=self.policy_combo.currentText(),
             executor=executor_spec(self.executor_combo.currentText()),
+            block_threshold=self.block_spin.seconds(),
         )
 
     @Slot(int)

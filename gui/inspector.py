@@ -16,6 +16,7 @@ from graphdeck import Node, NodeState
 
 from .edit_inputs import EditInputsDialog
 from .held_node import HeldNodeBar
+from .live_stack import StackSampler
 from .node_text import GREY, node_html
 from .tracker import RunTracker
 
@@ -43,6 +44,7 @@ class Inspector(QWidget):
         self.edit_button = QPushButton("Edit inputs and re-run…")
         self.edit_button.setEnabled(False)
         self.rerun_allowed = False
+        self.stacks = StackSampler()  # where a running node is, sampled now and then
         self.held_bar = HeldNodeBar()  # a node held at a breakpoint: edit, continue, step
         self._live = QTimer(self)
         self._live.setInterval(LIVE_MS)
@@ -86,7 +88,7 @@ class Inspector(QWidget):
         run = self.tracker.run if in_run and self.tracker is not None else None
         self.held_bar.show_node(node, run)
         scrolled = self.text.verticalScrollBar().value()
-        self.text.setHtml(node_html(node, run, self.tracker if in_run else None))
+        self.text.setHtml(node_html(node, run, self.tracker if in_run else None, self.stacks))
         self.text.verticalScrollBar().setValue(scrolled)  # a live redraw keeps the place
         if in_run and node.state in LIVE_STATES:
             self._live.start()

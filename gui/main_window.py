@@ -37,8 +37,10 @@ from graphdeck import Run
 from graphdeck.loader import GraphDef
 from graphdeck.store import WRITE_INTERVAL_S, RunStore, StoredRunView, StoreError
 
+from .block_marks import BlockMarks
 from .compare_flow import CompareFlow
 from .controls import ControlsPanel
+from .critical_path_view import CriticalPathToggle
 from .details_tabs import DetailsTabs
 from .dialogs import YES, ask_yes_no
 from .document import GraphDocument
@@ -115,6 +117,9 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self.setup = GraphSetup(self.document, self.controls, self.preview, self.remembered, self)
         self._connect_signals()
+        # (after the window's own connections: they see `current` already updated)
+        self.block_marks = BlockMarks(self)
+        self.critical_path = CriticalPathToggle(self)
         self._restore_layout()
         self.history.set_store(self.session.store, self.session.store_problem)
         self.recorder_watch = RecorderWatch(

@@ -16,6 +16,8 @@ from graphdeck import Node, NodeState, Ref, Run
 from graphdeck.values import short_repr, show_value
 
 from .cancel_reason import why_not_run
+from .live_stack import StackSampler, running_html
+from .loop_blocks import blocks_html
 from .theme import NODE_COLOURS
 from .tracker import RunTracker
 
@@ -33,12 +35,21 @@ def clock(stamp: float | None) -> str:
     return time.strftime("%H:%M:%S", time.localtime(stamp)) + f".{int(stamp % 1 * 1000):03d}"
 
 
-def node_html(node: Node, run: Run | None, tracker: RunTracker | None) -> str:
-    """The whole record of `node` of `run` (None: a node of a preview, never run)."""
+def node_html(
+    node: Node,
+    run: Run | None,
+    tracker: RunTracker | None,
+    stacks: StackSampler | None = None,
+) -> str:
+    """The whole record of `node` of `run` (None: a node of a preview, never run);
+    `stacks` samples where a running node is (None: not said)."""
     parts = [f"<h3>{html.escape(node.id)}</h3>", _state_line(node)]
     if run is not None:
         parts += _why_lines(node, run, tracker)
-    parts += _time_lines(node, run)
+    parts += _time_lines(node, run, stacks)
+    blocks = [w for w in tracker.blocks if w.node_id == node.id] if tracker is not None else []
+    if blocks:
+        parts += ["<h4>Blocked the event loop</h4>", blocks_html(blocks)]
     edited = f" <i style='color:{GREY}'>(edited)</i>" if node.inputs_edited else ""
     parts += [f"<h4>Inputs{edited}</h4>", inputs_html(node)]
     if node.outputs is not None:
@@ -102,14 +113,22 @@ def waiting_words(reasons: dict[str, Any]) -> str:
         said.append(f"waiting for upstream {pending}")
     if "slot" in reasons:
         slot = reasons["slot"]
-        said.append(f"waiting for a slot: all {slot['cap']} are busy")
+        busy = slot["busy"]
+        names = ", ".join(busy[:SOURCES_SHOWN]) + (", …" if len(busy) > SOURCES_SHOWN else "")
+        said.append(
+            f"waiting for a slot: cap {slot['cap']}, {len(busy)} busy"
+            + (f" ({names})" if names else "")
+        )
     if "pool" in reasons:
         pool = reasons["pool"]
-        said.append(f"waiting for pool {pool['name']!r} ({pool['active']}/{pool['size']} busy)")
+        said.append(
+            f"waiting for pool {pool['name']!r}: {pool['active']}/{pool['size']} busy, "
+            f"{pool['waiting']} waiting"
+        )
     return "; ".join(said)
 
 
-def _time_lines(node: Node, run: Run | None) -> list[str]:
+def _time_lines(node: Node, run: Run | None, stacks: StackSampler | None) -> list[str]:
     if not node.attempt or node.started_at is None:
         return []
     if node.state in (NodeState.RUNNING, NodeState.RETRYING) and node.finished_at is None:
@@ -117,10 +136,8 @@ def _time_lines(node: Node, run: Run | None) -> list[str]:
             f"<p>started {clock(node.started_at)} · <b>running for "
             f"{time.time() - node.started_at:.1f} s</b></p>"
         ]
-        where = getattr(run, "where", None)
-        stack = where(node.id) if where is not None and node.state is NodeState.RUNNING else []
-        if stack:
-            lines.append(f"<p style='color:{GREY}'>{html.escape(position_words(node, stack))}</p>")
+        if run is not None and stacks is not None and hasattr(run, "where"):
+            lines.append(running_html(node, run, stacks))
     else:
         duration = (
             f" · {(node.finished_at - node.started_at) * 1000:.1f} ms" if node.finished_at else ""
@@ -131,20 +148,6 @@ def _time_lines(node: Node, run: Run | None) -> list[str]:
         ]
     lines.append(f"<p>ran on {html.escape(node.where or 'this process')}</p>")
     return lines
-
-
-def position_words(node: Node, stack: list[tuple[str, int, str, str]]) -> str:
-    """`now at g.py:11 in slow: await asyncio.sleep(x)`: the innermost line of the tool's
-    own file in `Run.where`'s stack, then where the stack really ends if deeper."""
-    fn = getattr(node.tool, "fn", None)
-    own = fn.__code__.co_filename if fn is not None else None
-    ours = next((entry for entry in reversed(stack) if entry[0] == own), stack[-1])
-    file, line, function, code = ours
-    said = f"now at {Path(file).name}:{line} in {function}: {code.strip()}"
-    if ours is not stack[-1]:
-        inner = stack[-1]
-        said += f" (in {Path(inner[0]).name}:{inner[1]} {inner[2]})"
-    return said
 
 
 def inputs_html(node: Node) -> str:

@@ -9,6 +9,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from .labels import ElidedLabel, wrapping
+from .loop_blocks import intervals
+from .plot_bands import Bands
 from .tracker import RunTracker
 
 #: more samples than a plot is wide in pixels only cost time (and pyqtgraph cannot
@@ -57,6 +59,7 @@ class OccupancyPanel(QWidget):
         self.plot.addItem(self.cap_line)
         self.peak_marker = pg.ScatterPlotItem(size=9, brush=pg.mkBrush("#f59e0b"))
         self.plot.addItem(self.peak_marker)
+        self.bands = Bands(self.plot)  # where the event loop stood still
         self.groups = wrapping(QLabel(""))
         self.groups.setObjectName("group-occupancy")
         self._axes_for: tuple[int, bool] | None = None
@@ -71,12 +74,14 @@ class OccupancyPanel(QWidget):
             self.peak_marker.setData([], [])
             self.numbers.setText("active 0 · peak 0 · cap –")
             self.groups.setText("")
+            self.bands.show([])
             return
         active, peak, cap = tracker.run.occupancy
         self.numbers.setText(f"active {active} · peak {peak} · cap {cap}")
         self.cap_line.setValue(cap)
         times = np.asarray(tracker.occupancy_times, dtype=np.float64)
         values = np.asarray(tracker.occupancy_active, dtype=np.float64)
+        self.bands.show(intervals(tracker.blocks, tracker.started_wall))
         if len(times):
             # Hold the last value until now (or the end of the run).
             end = tracker.elapsed() + (tracker.run.started_at or 0) - tracker.started_wall

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from graphdeck.limits import BLOCK_THRESHOLD
+
 LOCAL_CHOICE = "local"
 CLUSTER_CHOICE = "local cluster (Dask)"
 #: the executor combo's entries and the `parse_executor` spec each stands for; anything
@@ -29,3 +31,5 @@ class RunOptions:
     max_concurrency: int | None = None  # None: the graph's own, else the default
     on_error: str = "stop"
     executor: str = "local"  # a `parse_executor` spec, resolved by the session
+    # Invariant: None (no watchdog) or > 0 seconds, as `start()` requires.
+    block_threshold: float | None = BLOCK_THRESHOLD

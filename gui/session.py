@@ -101,6 +101,7 @@ class MonitorSession(QObject):
             max_concurrency=options.max_concurrency,
             on_error=options.on_error,
             executor=executor,
+            block_threshold=options.block_threshold,
         )
         if self.recorder is not None:
             self.recorder.record(handle, file=file)

@@ -42,6 +42,8 @@ CANVAS_COLOURS: dict[str, str] = {
     "path": "#2563eb",  # the selected node's upstream and downstream
     "match": "#f59e0b",  # found by Find
     "rerun": "#d946ef",  # nodes about to re-run
+    "critical": "#ea580c",  # the critical path (or the longest chain so far)
+    "blocked": "#be123c",  # the badge of a node that blocked the event loop
     "held": "#dc2626",  # held at a breakpoint (drawn as a thick dotted outline)
     "group": "#f8fafc",
     "agent": "#ddd6fe",  # an agent run's own box

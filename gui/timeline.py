@@ -2,8 +2,10 @@
 separate bars), one lane per slot in use (whole-numbered), coloured by outcome, live.
 
 Drawn batched (docs/design.md §6.4): one BarGraphItem per state colour, fed numpy arrays, so
-20,000 bars stay smooth. Hovering a bar names its node (tooltip); a click selects that node
-everywhere and says where it ran (the Dask worker, or this process).
+20,000 bars stay smooth. Blocks of the event loop are shaded bands behind the bars; the
+critical path, when shown, outlines its nodes' bars. Hovering a bar names its node
+(tooltip); a click selects that node everywhere and says where it ran (the Dask worker,
+or this process).
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from graphdeck import NodeState
 
 from .labels import ElidedLabel
-from .theme import NODE_COLOURS
+from .loop_blocks import intervals
+from .plot_bands import Bands
+from .theme import CANVAS_COLOURS, NODE_COLOURS
 from .tracker import RunTracker
 
 BAR_HEIGHT = 0.8
@@ -41,6 +45,9 @@ class TimelinePanel(QWidget):
         self._layout = QVBoxLayout(self)
         self._layout.addWidget(self.selection)
         self.tracker: RunTracker | None = None
+        self.bands: Bands | None = None
+        self.critical: set[str] = set()  # nodes of the critical path to outline
+        self.critical_item: pg.BarGraphItem | None = None
 
     def _build_plot(self) -> None:
         """Made on first use, not with the window: most sessions never open this tab, and
@@ -56,6 +63,16 @@ class TimelinePanel(QWidget):
             )  # one pen per item (not per bar): back-to-back attempts stay apart
             self.items[state] = item
             self.plot.addItem(item)
+        self.bands = Bands(self.plot)
+        self.critical_item = pg.BarGraphItem(
+            x0=[0],
+            y0=[0],
+            width=[0],
+            height=[0],  # (not empty: pyqtgraph's bounds of no bars break the y range)
+            brush=None,
+            pen=pg.mkPen(CANVAS_COLOURS["critical"], width=3),
+        )
+        self.plot.addItem(self.critical_item)
         self._layout.insertWidget(0, self.plot, 1)
         self.plot.scene().sigMouseClicked.connect(self._on_scene_clicked)
         self.plot.scene().sigMouseMoved.connect(self._on_scene_mouse_moved)
@@ -77,11 +94,20 @@ class TimelinePanel(QWidget):
         self.plot.getAxis("left").setTickSpacing(step, step)
         origin = self.origin()
         now = time.time()
+        assert self.bands is not None and self.critical_item is not None
+        if tracker is not None:  # (bars may be none yet: a block before any node ran)
+            began = tracker.run.started_at or tracker.started_wall
+            self.bands.show(intervals(tracker.blocks, began))
+        else:
+            self.bands.show([])
         grouped: dict[NodeState, list[list]] = {}
         for bar in bars:
             grouped.setdefault(bar[3], []).append(bar)
-        for state, item in self.items.items():
-            rows = grouped.get(state, [])
+        critical = [bar for bar in bars if bar[0] in self.critical]
+        for item, rows in [
+            *((item, grouped.get(state, [])) for state, item in self.items.items()),
+            (self.critical_item, critical),
+        ]:
             if not rows:
                 item.setOpts(x0=[], y0=[], width=[], height=[])
                 continue

@@ -29,6 +29,7 @@ from graphdeck.events import (
 )
 
 from .log_entries import LOGGED, LogEntry, NodeLines
+from .loop_blocks import is_block
 from .run_options import RunOptions
 
 REFRESH_HZ = 30
@@ -78,6 +79,7 @@ class RunTracker:
         self.occupancy_active: list[int] = []
         self.group_occupancy: dict[str, tuple[int, int, int | None]] = {}
         self.messages: list[LogEntry] = []  # the run's log
+        self.blocks: list[RunWarning] = []  # its "loop_blocked" warnings, in order
         self._node_lines = NodeLines(self.messages)
         self.changed_nodes: set[str] = set()
         # Timeline: one bar per attempt, [node_id, start, end or None, state, lane]. A
@@ -163,6 +165,8 @@ class RunTracker:
             self._tell_ancestors(event.time, event.channel, event.text)
         elif type(event) is RunWarning:
             self.messages.append(LogEntry(event.time, "warning", event.message, event.node_id))
+            if is_block(event):
+                self.blocks.append(event)
         elif type(event) is RunStarted:
             self.finished = self.done_listed = False
             self.rounds += 1

@@ -95,7 +95,7 @@ def test_a_node_that_never_ran_says_so_and_a_running_one_counts_its_time(
     qtbot.waitUntil(lambda: seconds() >= 0, timeout=5000)
     first = seconds()
     qtbot.waitUntil(lambda: seconds() >= first + 0.5, timeout=5000)  # live, no event needed
-    assert "now at g.py:11 in slow" in inspector.toPlainText()
+    assert "awaiting asyncio.sleep at g.py:11 for" in inspector.toPlainText()
     window.cancel_current_run()
     qtbot.waitUntil(lambda: handle.done and window.current.caught_up, timeout=10000)
 
