@@ -156,8 +156,17 @@ class LoopWatchdog:
             frame = sys._current_frames().get(self.loop_thread)
             if frame is None or self.last_beat != began:
                 continue  # it turned meanwhile
+            if _idle(frame):
+                continue  # waiting for I/O: the process was not scheduled, nothing blocked
             owner = _owner_of(frame, watched)
             self._pending = Block(frame_stack(frame), owner, began)
+
+
+def _idle(innermost: FrameType) -> bool:
+    """The loop thread is waiting in its selector (a machine too loaded to run us on time
+    looks like a block, but the loop had nothing to do)."""
+    code = innermost.f_code
+    return code.co_name == "select" and code.co_filename.endswith("selectors.py")
 
 
 def _owner_of(innermost: FrameType, watched: list[Watched]) -> Any:

@@ -15,9 +15,12 @@ from typing import Any
 from ._encode import encode_mapping
 from ._store import StoredRun
 
-#: a node counts as slower (faster) when it took 20 % longer (shorter) than before
+#: a node counts as slower (faster) when it took 20 % longer (shorter) than before, and
+#: the difference is at least NOTICEABLE_S: a tool that returns at once takes
+#: microseconds, and 20 % of that is the machine's noise, not a change
 SLOWER = 1.2
 FASTER = 1 / SLOWER
+NOTICEABLE_S = 0.01
 
 
 def compare(a: Any, b: Any) -> dict[str, Any]:
@@ -95,6 +98,12 @@ def _change(before: float | None, after: float | None) -> float | None:
     return round(after / before, 3)
 
 
+def _noticeable(node: dict[str, Any]) -> bool:
+    if node["change"] is None:
+        return False
+    return abs(node["b_seconds"] - node["a_seconds"]) >= NOTICEABLE_S
+
+
 def _summary(nodes: list[dict[str, Any]]) -> dict[str, list[str]]:
     def ids(test: Any) -> list[str]:
         return [n["id"] for n in nodes if test(n)]
@@ -105,7 +114,7 @@ def _summary(nodes: list[dict[str, Any]]) -> dict[str, list[str]]:
         "state_changed": ids(
             lambda n: None not in (n["a_state"], n["b_state"]) and n["a_state"] != n["b_state"]
         ),
-        "slower": ids(lambda n: n["change"] is not None and n["change"] > SLOWER),
-        "faster": ids(lambda n: n["change"] is not None and n["change"] < FASTER),
+        "slower": ids(lambda n: _noticeable(n) and n["change"] > SLOWER),
+        "faster": ids(lambda n: _noticeable(n) and n["change"] < FASTER),
         "outputs_changed": ids(lambda n: n["outputs_equal"] is False),
     }

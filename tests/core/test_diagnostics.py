@@ -239,3 +239,31 @@ async def test_a_ready_node_waits_for_a_full_pool() -> None:
     }
     handle.cancel()
     await handle.wait()
+
+
+def test_a_loop_waiting_in_its_selector_is_idle_not_blocked() -> None:
+    """On a machine too loaded to run the process on time, a loop waiting for I/O looked
+    blocked (reported "at selectors.py:468"); waiting is not blocking."""
+    import selectors
+    import sys
+
+    from graphdeck._watchdog import _idle
+
+    seen: dict[str, object] = {}
+    main = threading.get_ident()
+
+    def sample() -> None:
+        while "frame" not in seen:
+            frame = sys._current_frames().get(main)
+            if frame is not None and frame.f_code.co_name == "select":
+                seen["frame"] = frame
+            time.sleep(0.005)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    with selectors.DefaultSelector() as selector:
+        while sampler.is_alive():
+            selector.select(0.05)
+    sampler.join()
+    assert _idle(seen["frame"])
+    assert not _idle(sys._getframe())  # running code is not idle

@@ -34,6 +34,12 @@ def chain(start=0):
 """
 
 
+def trigger(qtbot, action) -> None:
+    """As a user does: once the action is enabled (it follows the run on refresh ticks)."""
+    qtbot.waitUntil(action.isEnabled, timeout=5000)
+    action.trigger()
+
+
 def write_slow(path, delay: float = 0.4) -> None:
     path.write_text(textwrap.dedent(SLOW.format(delay=delay)))
 
@@ -110,7 +116,7 @@ def test_break_here_holds_the_node_and_marks_it(qtbot, window, tmp_path):
     menu_action(menu, "Clear break here").trigger()
     menu.close()
     assert window.current.breakpoints == set()
-    window.pause_actions.resume_action.trigger()
+    trigger(qtbot, window.pause_actions.resume_action)
     qtbot.waitUntil(lambda: run.done, timeout=5000)
     assert run.state is RunState.SUCCEEDED
     qtbot.waitUntil(lambda: not view.marks.held, timeout=5000)
@@ -131,12 +137,12 @@ def test_break_on_every_tool_and_clearing_it(qtbot, window, tmp_path):
     assert run.held[0] in ("add_0", "add_1")
     qtbot.waitUntil(lambda: len(view.marks.held) == 1, timeout=5000)
     qtbot.waitUntil(lambda: "paused (1 held)" in run_rows(window)[0], timeout=5000)
-    window.pause_actions.resume_action.trigger()  # the next add is held in turn
+    trigger(qtbot, window.pause_actions.resume_action)  # the next add is held in turn
     qtbot.waitUntil(lambda: len(run.held) == 1 and run.paused, timeout=5000)
     menu = view.open_node_menu("add_2", QPoint(0, 0))
     menu_action(menu, "Clear break on every add").trigger()
     menu.close()
-    window.pause_actions.resume_action.trigger()
+    trigger(qtbot, window.pause_actions.resume_action)
     qtbot.waitUntil(lambda: run.done, timeout=5000)
     assert run.state is RunState.SUCCEEDED and not run.held  # add_2 was not held
 
@@ -204,5 +210,5 @@ def test_step_from_the_held_node(qtbot, window, tmp_path):
     qtbot.waitUntil(lambda: run.paused, timeout=5000)
     qtbot.waitUntil(lambda: not bar.isVisible(), timeout=5000)
     run.clear_breakpoint("add")
-    window.pause_actions.resume_action.trigger()
+    trigger(qtbot, window.pause_actions.resume_action)
     qtbot.waitUntil(lambda: run.done, timeout=5000)
