@@ -48,6 +48,8 @@ class OccupancyPanel(QWidget):
         self.numbers.setObjectName("occupancy-numbers")
         self.plot = pg.PlotWidget(background="w")
         self.plot.setLabel("left", "active slots")
+        # counts of slots: never "(x0.001)" scaled by an SI prefix
+        self.plot.getAxis("left").enableAutoSIPrefix(False)
         self.plot.setLabel("bottom", "seconds")
         self.plot.showGrid(x=False, y=True, alpha=0.2)
         self.plot.setClipToView(True)

@@ -55,6 +55,8 @@ class TimelinePanel(QWidget):
         self.plot = pg.PlotWidget(background="w")
         self.plot.setLabel("bottom", "seconds since the run started")
         self.plot.setLabel("left", "slot")
+        # counts of slots: never "(x0.001)" scaled by an SI prefix
+        self.plot.getAxis("left").enableAutoSIPrefix(False)
         self.plot.showGrid(x=True, y=False, alpha=0.2)
         self.plot.invertY(True)
         for state, colour in NODE_COLOURS.items():
