@@ -78,6 +78,16 @@ def load(qtbot, win, path, graph: str | None = None) -> None:
     qtbot.waitUntil(lambda: not win.preview.busy, timeout=10000)
 
 
+def load_source(qtbot, win, path, source: str, **inputs: str) -> None:
+    """Write `source` (dedented) to `path`, open it, fill in `inputs` and wait until the
+    graph is built for them."""
+    path.write_text(textwrap.dedent(source))
+    load(qtbot, win, path)
+    for name, text in inputs.items():
+        win.controls.inputs_form.fields[name].setText(text)
+    qtbot.waitUntil(lambda: win.preview.ready, timeout=10000)
+
+
 def set_inputs(win, **texts: str) -> None:
     for name, text in texts.items():
         win.controls.inputs_form.fields[name].setText(text)

@@ -8,7 +8,7 @@ import re
 import textwrap
 
 from graphdeck import NodeState
-from guisupport import load, run_and_wait, write_pipeline
+from guisupport import load, load_source, run_and_wait, write_pipeline
 
 SLOW_AND_FAILING = """
 import asyncio, os
@@ -39,12 +39,7 @@ def g(fail=True, wait=30):
 
 
 def _open(qtbot, window, tmp_path, **inputs):
-    path = tmp_path / "g.py"
-    path.write_text(textwrap.dedent(SLOW_AND_FAILING))
-    load(qtbot, window, path)
-    for name, text in inputs.items():
-        window.controls.inputs_form.fields[name].setText(text)
-    qtbot.waitUntil(lambda: window.preview.ready, timeout=10000)
+    load_source(qtbot, window, tmp_path / "g.py", SLOW_AND_FAILING, **inputs)
 
 
 def _text(window, node_id: str) -> str:

@@ -34,6 +34,24 @@ def chain(start=0):
 """
 
 
+def chain_run(qtbot, window, tmp_path, node_id: str):
+    """The slow chain started, `node_id` drawn and its menu ready: (run, graph view)."""
+    path = tmp_path / "chain.py"
+    write_slow(path)
+    load(qtbot, window, path, "chain")
+    run = window.start_run()
+    view = window.graph_view
+    qtbot.waitUntil(lambda: node_id in view.drawing.where and view.breakpoints is not None)
+    return run, view
+
+
+def choose(view, node_id: str, text: str) -> None:
+    """Pick `text` in `node_id`'s context menu."""
+    menu = view.open_node_menu(node_id, QPoint(0, 0))
+    menu_action(menu, text).trigger()
+    menu.close()
+
+
 def trigger(qtbot, action) -> None:
     """As a user does: once the action is enabled (it follows the run on refresh ticks)."""
     qtbot.waitUntil(action.isEnabled, timeout=5000)
@@ -97,24 +115,15 @@ def test_shortcuts_and_menu(window):
 
 
 def test_break_here_holds_the_node_and_marks_it(qtbot, window, tmp_path):
-    path = tmp_path / "chain.py"
-    write_slow(path)
-    load(qtbot, window, path, "chain")
-    run = window.start_run()
-    view = window.graph_view
-    qtbot.waitUntil(lambda: "add_2" in view.drawing.where and view.breakpoints is not None)
-    menu = view.open_node_menu("add_2", QPoint(0, 0))
-    menu_action(menu, "Break here").trigger()
-    menu.close()
+    run, view = chain_run(qtbot, window, tmp_path, "add_2")
+    choose(view, "add_2", "Break here")
     assert window.current.breakpoints == {"add_2"}
     qtbot.waitUntil(lambda: run.held == ["add_2"], timeout=5000)
     # held: READY, the run paused, the box marked; the row counts it
     assert run.nodes["add_2"].state is NodeState.READY and run.paused
     qtbot.waitUntil(lambda: view.marks.held == {view.drawing.where["add_2"]}, timeout=5000)
     qtbot.waitUntil(lambda: "paused (1 held)" in run_rows(window)[0], timeout=5000)
-    menu = view.open_node_menu("add_2", QPoint(0, 0))
-    menu_action(menu, "Clear break here").trigger()
-    menu.close()
+    choose(view, "add_2", "Clear break here")
     assert window.current.breakpoints == set()
     trigger(qtbot, window.pause_actions.resume_action)
     qtbot.waitUntil(lambda: run.done, timeout=5000)
@@ -123,15 +132,8 @@ def test_break_here_holds_the_node_and_marks_it(qtbot, window, tmp_path):
 
 
 def test_break_on_every_tool_and_clearing_it(qtbot, window, tmp_path):
-    path = tmp_path / "chain.py"
-    write_slow(path)
-    load(qtbot, window, path, "chain")
-    run = window.start_run()
-    view = window.graph_view
-    qtbot.waitUntil(lambda: "add_0" in view.drawing.where and view.breakpoints is not None)
-    menu = view.open_node_menu("add_0", QPoint(0, 0))
-    menu_action(menu, "Break on every add").trigger()
-    menu.close()
+    run, view = chain_run(qtbot, window, tmp_path, "add_0")
+    choose(view, "add_0", "Break on every add")
     # the first add reached is held and the run pauses (the other waits its turn)
     qtbot.waitUntil(lambda: len(run.held) == 1, timeout=5000)
     assert run.held[0] in ("add_0", "add_1")
@@ -139,9 +141,7 @@ def test_break_on_every_tool_and_clearing_it(qtbot, window, tmp_path):
     qtbot.waitUntil(lambda: "paused (1 held)" in run_rows(window)[0], timeout=5000)
     trigger(qtbot, window.pause_actions.resume_action)  # the next add is held in turn
     qtbot.waitUntil(lambda: len(run.held) == 1 and run.paused, timeout=5000)
-    menu = view.open_node_menu("add_2", QPoint(0, 0))
-    menu_action(menu, "Clear break on every add").trigger()
-    menu.close()
+    choose(view, "add_2", "Clear break on every add")
     trigger(qtbot, window.pause_actions.resume_action)
     qtbot.waitUntil(lambda: run.done, timeout=5000)
     assert run.state is RunState.SUCCEEDED and not run.held  # add_2 was not held

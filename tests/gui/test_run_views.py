@@ -4,13 +4,11 @@ run ended; the timeline's slots are whole numbers and a hovered bar names its no
 
 from __future__ import annotations
 
-import textwrap
-
 from PySide6.QtCore import QUrl
 
 from graphdeck import NodeState
 from graphdeck.gui.log_entries import NODE_LINES_PER_BATCH
-from guisupport import load, run_and_wait, write_pipeline
+from guisupport import load, load_source, run_and_wait, write_pipeline
 
 EVENTFUL = """
 import asyncio
@@ -46,12 +44,7 @@ def eventful(n=60, seconds=0.3):
 
 
 def _eventful(qtbot, window, tmp_path, **inputs):
-    path = tmp_path / "eventful.py"
-    path.write_text(textwrap.dedent(EVENTFUL))
-    load(qtbot, window, path)
-    for name, text in inputs.items():
-        window.controls.inputs_form.fields[name].setText(text)
-    qtbot.waitUntil(lambda: window.preview.ready, timeout=10000)
+    load_source(qtbot, window, tmp_path / "eventful.py", EVENTFUL, **inputs)
 
 
 def test_ctrl_r_says_it_reloads_and_when(qtbot, window, tmp_path) -> None:
