@@ -33,10 +33,11 @@ def changes(comparison: dict[str, Any]) -> dict[str, str]:
 
 
 def summary_text(comparison: dict[str, Any]) -> str:
-    """`A 4192f0 → B 7c01ab: 2 state changed · 1 outputs changed · …` (or "no change")."""
+    """`A 4192f0 → B 7c01ab: state changed 2 · outputs changed 1 · …` (or "no change"):
+    the change first, its count after ("1 outputs changed" read wrong)."""
     summary = comparison["summary"]
     parts = [
-        f"{len(summary[key])} {CHANGES[key][1]}"
+        f"{CHANGES[key][1]} {len(summary[key]):,}"
         for key in CHANGES
         if key != "same" and summary.get(key)
     ]

@@ -209,7 +209,8 @@ class GraphNavigation:
             return None
         menu = QMenu(self)
         cancel = menu.addAction("Cancel node")
-        cancel.setEnabled(not node.state.is_terminal)
+        live = self.breakpoints is not None  # (set only while a live run is shown)
+        cancel.setEnabled(live and not node.state.is_terminal)
         cancel.setData(("cancel", node_id))
         for label, mode in (("Re-run node", "node"), ("Re-run from here", "downstream")):
             action = menu.addAction(label)

@@ -150,7 +150,8 @@ class GraphView(GraphNavigation, QGraphicsView):
 
     def show_run(self, run: Any, select_failed: bool = False) -> None:
         """Show a run: an agent as its lane of calls (and its children inline), anything
-        else as its graph. `select_failed`: select its first failed node once drawn."""
+        else as its graph. `select_failed`: once drawn, select its first failed node (or the
+        closed group holding it)."""
         if getattr(run, "is_agent", False):
             self._reset(run, run)
         else:
@@ -165,7 +166,17 @@ class GraphView(GraphNavigation, QGraphicsView):
             return
         failed = failed_keys(self.nodes)
         if failed:
-            self.select_node(failed[0])
+            self.select_node(self._shown_for(failed[0]))
+
+    def _shown_for(self, key: str) -> str:
+        """The closed group holding node `key`, else `key`: a failed run opens on the group
+        (its inspector lists the failed members) rather than opening a page of 400 of
+        100,000 members, unreadable at any zoom that shows them."""
+        index = self.drawing.where.get(key)
+        if index is None:
+            return key
+        box = self.drawing.nodes[index]
+        return box.group if box.kind != "node" and box.group is not None else key
 
     @property
     def is_agent(self) -> bool:
@@ -298,7 +309,7 @@ class GraphView(GraphNavigation, QGraphicsView):
             self._select_failed = False
             failed = failed_keys(self.nodes)
             if failed and self._pending_select is None:
-                self._pending_select = failed[0]
+                self._pending_select = self._shown_for(failed[0])
         if self._pending_select is not None:
             key, self._pending_select = self._pending_select, None
             self.select_node(key)

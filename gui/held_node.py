@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 from graphdeck import Node
 
 from .edit_inputs import EditInputsDialog
+from .labels import wrapping
 from .theme import CANVAS_COLOURS
 
 
@@ -27,7 +28,7 @@ class HeldNodeBar(QWidget):
         # Invariant: `node` is held at a breakpoint of `run` whenever the bar is shown.
         self.node: Node | None = None
         self.run: Any = None
-        self.label = QLabel("")
+        self.label = wrapping(QLabel(""))  # (never widens the window: see labels.py)
         self.label.setObjectName("held-label")
         self.edit_button = QPushButton("Edit inputs…")
         self.edit_button.setObjectName("held-edit")

@@ -66,7 +66,8 @@ class ElidedLabel(QLabel):
 
     def sizeHint(self) -> QSize:
         hint = super().sizeHint()
-        return QSize(self.fontMetrics().horizontalAdvance(self._full) + 8, hint.height())
+        frame = self.width() - self.contentsRect().width()  # margins, style sheet padding
+        return QSize(self.fontMetrics().horizontalAdvance(self._full) + frame + 8, hint.height())
 
     def minimumSizeHint(self) -> QSize:
         return QSize(0, super().minimumSizeHint().height())
@@ -77,6 +78,7 @@ class ElidedLabel(QLabel):
 
     def _elide(self) -> None:
         line = self._full.replace("\n", " ")
-        shown = self.fontMetrics().elidedText(line, Qt.TextElideMode.ElideRight, self.width())
+        room = self.contentsRect().width()  # not width(): padding would clip the end unelided
+        shown = self.fontMetrics().elidedText(line, Qt.TextElideMode.ElideRight, room)
         super().setText(shown)
         self.setToolTip(self._full[:LONGEST_TIP] if shown != line else "")

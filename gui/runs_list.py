@@ -62,8 +62,9 @@ def progress_text(tracker: RunTracker) -> str:
     status bar."""
     parts: list[str] = []
     for state, n in tracker.counts.items():
-        if n:
-            parts += running_text(tracker) if state is NodeState.RUNNING else [f"{state.value} {n}"]
+        if not n:
+            continue
+        parts += running_text(tracker) if state is NodeState.RUNNING else [f"{state.value} {n:,}"]
     run = tracker.run
     state = f"{run.state.value}, {note}" if (note := pause_note(run)) else run.state.value
     slots = f"slots {run.occupancy.active}/{run.occupancy.cap}  |  " if not run.done else ""

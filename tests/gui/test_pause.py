@@ -6,7 +6,7 @@ from __future__ import annotations
 import textwrap
 
 from PySide6.QtCore import QPoint
-from PySide6.QtWidgets import QMenu
+from PySide6.QtWidgets import QApplication, QMenu
 
 from graphdeck import NodeState, RunState
 from guisupport import load, run_rows
@@ -175,6 +175,9 @@ def test_edit_a_held_nodes_inputs_then_continue(qtbot, window, tmp_path):
     bar = inspector.held_bar
     qtbot.waitUntil(lambda: bar.isVisible(), timeout=5000)
     assert "held at a breakpoint" in bar.label.text()
+    window.resize(window.minimumSizeHint())  # as small as it goes: any growth shows
+    QApplication.instance().processEvents()
+    width = window.width()
     bar.edit_button.click()
     dialog = bar.dialog
     assert dialog is not None and dialog.isVisible()
@@ -185,6 +188,8 @@ def test_edit_a_held_nodes_inputs_then_continue(qtbot, window, tmp_path):
     dialog.buttons.accepted.emit()
     assert run.nodes["add_1"].resolved_inputs == {"x": 100, "y": 10}
     assert "inputs edited" in bar.label.text()
+    QApplication.instance().processEvents()
+    assert window.width() == width  # the longer line wraps; it grew the window by 70 px
     bar.continue_button.click()
     qtbot.waitUntil(lambda: run.done, timeout=5000)
     assert run.outputs == {"v": 112}  # b = 2, c = 110
