@@ -14,9 +14,13 @@ from pathlib import Path
 
 from graphdeck.events import RunWarning
 
+from .runtime_frames import in_runtime
+
 KIND = "loop_blocked"
 RED = "#b91c1c"
 GREY = "#64748b"
+#: frames shown of a block in graphdeck's own code (no user code on the stack)
+RUNTIME_FRAMES_SHOWN = 6
 
 
 def is_block(warning: RunWarning) -> bool:
@@ -24,13 +28,15 @@ def is_block(warning: RunWarning) -> bool:
 
 
 def who(warning: RunWarning) -> str:
-    """`rude_0`, `agent 'planner'`, or `code outside any node`."""
+    """`rude_0`, `agent 'planner'`, or whom the core named: `code outside any node`,
+    `the monitor itself`."""
     details = warning.details or {}
     if details.get("node"):
         return str(details["node"])
     if details.get("agent"):
         return f"agent {details['agent']!r} (its own body, not a tool)"
-    return "code outside any node"
+    said, found, _ = warning.message.partition(" blocked the event loop")
+    return said if found else "code outside any node"
 
 
 def short_where(warning: RunWarning) -> str:
@@ -60,17 +66,33 @@ def blocks_html(warnings: Iterable[RunWarning]) -> str:
             + "</p>"
         )
         stack = details.get("stack") or []
+        shown = _own_frames(stack)
         rows = "".join(
             f"<tr><td><tt>{html.escape(Path(str(file)).name)}:{line}</tt></td>"
             f"<td>{html.escape(str(function))}</td><td><tt>{html.escape(str(text))}</tt></td></tr>"
-            for file, line, function, text in reversed(stack)
+            for file, line, function, text in shown
         )
         if rows:
+            left = len(stack) - len(shown)
+            more = f" ({left} frames of graphdeck and the event loop below)" if left else ""
             parts.append(
-                f"<p style='color:{GREY}'>stack, innermost first:</p>"
+                f"<p style='color:{GREY}'>stack, innermost first{more}:</p>"
                 f"<table cellpadding=2>{rows}</table>"
             )
     return "".join(parts)
+
+
+def _own_frames(stack: list) -> list:
+    """Innermost first, down to the first of graphdeck's frames (the worker that awaited
+    the tool, then the event loop and the app: the same in every block); all of them, up
+    to `RUNTIME_FRAMES_SHOWN`, when the block was in graphdeck itself."""
+    innermost_first = list(reversed(stack))
+    own = []
+    for entry in innermost_first:
+        if in_runtime(str(entry[0])):
+            break
+        own.append(entry)
+    return own or innermost_first[:RUNTIME_FRAMES_SHOWN]
 
 
 def intervals(warnings: Iterable[RunWarning], origin: float) -> list[tuple[float, float]]:

@@ -8,24 +8,22 @@ from __future__ import annotations
 import html
 import time
 import traceback
-from pathlib import Path
 from typing import Any
 
-import graphdeck
 from graphdeck import Node, NodeState, Ref, Run
 from graphdeck.values import short_repr, show_value
 
 from .cancel_reason import why_not_run
 from .live_stack import StackSampler, running_html
 from .loop_blocks import blocks_html
+from .runtime_frames import in_runtime
 from .theme import NODE_COLOURS
 from .tracker import RunTracker
 
 #: fan-in inputs list at most this many sources by name
 SOURCES_SHOWN = 12
 RED = "#b91c1c"
-#: the runtime's own files: their frames in a tool's traceback say nothing of the user's code
-RUNTIME_DIR = str(Path(graphdeck.__file__).resolve().parent)
+
 GREY = "#64748b"
 
 
@@ -70,19 +68,12 @@ def user_traceback(error: BaseException) -> str:
     seen: set[int] = set()
     while each is not None and id(each) not in seen:
         seen.add(id(each))
-        kept = [f for f in each.stack if not _in_runtime(f.filename)]
+        kept = [f for f in each.stack if not in_runtime(f.filename)]
         hidden += len(each.stack) - len(kept)
         each.stack = traceback.StackSummary.from_list(kept)
         each = each.__cause__ or each.__context__
     note = f"({hidden} frame(s) of graphdeck's runtime not shown)\n" if hidden else ""
     return "".join(shown.format()) + note
-
-
-def _in_runtime(filename: str) -> bool:
-    try:
-        return str(Path(filename).resolve()).startswith(RUNTIME_DIR)
-    except OSError:
-        return False
 
 
 def _state_line(node: Node) -> str:

@@ -92,6 +92,9 @@ def test_a_block_is_badged_said_inspected_and_banded(qtbot, window, tmp_path) ->
         rf"blocked the event loop for \d\.\d\d s at g\.py:{RUDE_LINE}: time\.sleep", text
     )
     assert "stack, innermost first" in text and "rude" in text
+    # the user's frames only: the worker, the event loop and the app are the same each time
+    assert "frames of graphdeck and the event loop below" in text
+    assert "_scheduler.py" not in text and "event_loop.py" not in text
     assert "blocked the event loop" not in _inspect(window, "slow_0")
 
     details = window.details
