@@ -453,9 +453,8 @@ class Run(LogReader, AgentCalls):
         return [i for i, n in self._machine.held.items() if n.state is NodeState.READY]
 
     def pause(self) -> None:
-        """Start no new node until `resume()` or `step()`; running nodes go on to their
-        end. Child runs pause too. A paused run can still be cancelled, and its timeout
-        keeps counting."""
+        """Start no new node until `resume()` or `step()`; running nodes go on. Child runs
+        pause too; a paused run can still be cancelled, and its timeout keeps counting."""
         if self.state is RunState.RUNNING:
             self._machine.pause()
         for child in self.children:
@@ -469,8 +468,7 @@ class Run(LogReader, AgentCalls):
             child.resume()
 
     def step(self) -> None:
-        """Let exactly one node start (the first held one, else the next ready), then
-        pause again."""
+        """Let exactly one node start (the first held, else the next ready), then pause."""
         self._machine.resume(step=True)
         self._sched.fill()
 
@@ -505,9 +503,7 @@ class Run(LogReader, AgentCalls):
 
     async def result(self) -> dict[str, Any]:
         """The run's outputs once it has finished; raises RunFailed / RunCancelled.
-
-        Cancelling the caller does not cancel the run (use `cancel()` for that).
-        """
+        Cancelling the caller does not cancel the run (use `cancel()` for that)."""
         if self._outcome is None:
             raise RuntimeError(f"run {self.id} was never started")
         return await asyncio.shield(self._outcome)

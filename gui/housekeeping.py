@@ -18,8 +18,9 @@ from PySide6.QtGui import QAction, QKeySequence
 
 from graphdeck.store import KEEP_RUNS, Recorder, RunStore, StoreError
 
+from .session import MonitorSession
 from .tasks import OwnedTasks
-from .tracker import KEEP_FINISHED, RunController, RunTracker
+from .tracker import KEEP_FINISHED, RunTracker
 
 #: the history's retention is applied once per this many finished runs
 PRUNE_EVERY = 20
@@ -37,17 +38,15 @@ class Housekeeping(QObject):
 
     def __init__(
         self,
-        controller: RunController,
-        store: RunStore | None,
-        recorder: Recorder | None,
+        session: MonitorSession,
         settings: QSettings,
         current: Callable[[], RunTracker | None],
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
-        self._controller = controller
-        self._store = store
-        self._recorder = recorder
+        self._controller = controller = session.controller
+        self._store: RunStore | None = session.store
+        self._recorder: Recorder | None = session.recorder
         self._current = current
         controller.keep_finished = max(1, int(settings.value(SETTING, KEEP_FINISHED)))
         # Invariant: finished runs since the history was last pruned (< PRUNE_EVERY).

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -62,9 +62,10 @@ from .rerun_flow import RerunFlow
 from .run_again import RunAgain
 from .runs_list import RunsListModel, progress_text
 from .session import MonitorSession
-from .tasks import OwnedTasks
+from .tasks import OwnedTasks, loop_running
 from .theme import icon_path
 from .tracker import RunTracker
+from .window_layout import restore_layout, save_layout
 
 #: list a run in the history pane once the recorder has had its turn to write it
 HISTORY_REFRESH_MS = int(WRITE_INTERVAL_S * 2500)
@@ -103,15 +104,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("graphdeck")
         self.setWindowIcon(QIcon(icon_path()))
         self.setAcceptDrops(True)
-        session = self.session
-        self.housekeeping = Housekeeping(
-            session.controller,
-            session.store,
-            session.recorder,
-            settings,
-            lambda: self.current,
-            self,
-        )
+        self.housekeeping = Housekeeping(self.session, settings, lambda: self.current, self)
         self._frozen = FrozenWhileRunsLive(lambda: len(self.session.controller.live()))
         self._build_widgets()
         self._build_actions()
@@ -120,7 +113,7 @@ class MainWindow(QMainWindow):
         # (after the window's own connections: they see `current` already updated)
         self.block_marks = BlockMarks(self)
         self.critical_path = CriticalPathToggle(self)
-        self._restore_layout()
+        restore_layout(self, self.settings)
         self.history.set_store(self.session.store, self.session.store_problem)
         self.recorder_watch = RecorderWatch(
             self.session.recorder, self.history, self.statusBar(), self
@@ -555,7 +548,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         # Without a running loop (closed after the app's loop ended) nothing can be waited
         # for: close at once below.
-        can_wind_down = _loop_running()
+        can_wind_down = loop_running()
         live = self.session.controller.live()
         if live and not self.session.closing and can_wind_down:
             event.ignore()
@@ -573,9 +566,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             self.shutdown()
             return
-        self.settings.setValue("geometry", self.saveGeometry())
-        self.settings.setValue("window-state", self.saveState())
-        self.settings.sync()
+        save_layout(self, self.settings)
         # Work still going would report to a window that is gone.
         self._history_refresh.cancel()
         self._tasks.cancel_all()
@@ -607,24 +598,3 @@ class MainWindow(QMainWindow):
     @Slot()
     def _on_session_wound_down(self) -> None:
         QTimer.singleShot(0, self.close)  # after the winding-down task has returned
-
-    def _restore_layout(self) -> None:
-        geometry = self.settings.value("geometry")
-        state = self.settings.value("window-state")
-        if isinstance(geometry, QByteArray):
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1500, 900)
-        if isinstance(state, QByteArray):
-            self.restoreState(state)
-        else:  # first start: the graph gets most of the width
-            docks = [self.findChild(QDockWidget, n) for n in ("dock-controls", "dock-details")]
-            self.resizeDocks(docks, [300, 460], Qt.Orientation.Horizontal)
-
-
-def _loop_running() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True

@@ -30,3 +30,13 @@ class OwnedTasks:
 
     def __len__(self) -> int:
         return len(self._going)
+
+
+def loop_running() -> bool:
+    """An event loop runs in this thread (after the app's loop ended, none does: nothing
+    can be waited for then)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
