@@ -18,7 +18,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
-from graphdeck import NodeState
+from graphdeck import Node, NodeState
 
 from .drawing import Drawing, DrawnNode, elide
 from .theme import CANVAS_COLOURS, NODE_COLOURS
@@ -223,7 +223,9 @@ class BoxesItem(QGraphicsItem):
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)
         self.drawing = drawing
         self.marks = marks
-        # Invariant: counts[i] is set for every group box i (its members by state).
+        # Invariant: counts[i] is set for every group box i (its members by state); where
+        # _tallies[i] is set, it holds the state each member of i is counted as.
+        self._tallies: dict[int, dict[int, NodeState]] = {}
         self.counts: dict[int, Counter[NodeState]] = {
             i: counts_of(n) for i, n in enumerate(drawing.nodes) if n.kind != "node"
         }
@@ -246,7 +248,31 @@ class BoxesItem(QGraphicsItem):
         for i in indices:
             if i in self.counts:
                 self.counts[i] = counts_of(self.drawing.nodes[i])
+                self._tallies.pop(i, None)
         self.update()
+
+    def recount_members(self, index: int, changed: Iterable[Node]) -> None:
+        """These members of group `index` changed state: adjust its counts by them alone.
+        The first time, the group is counted whole together with what each member was
+        counted as (so that counts and tally agree); after that, by member."""
+        counts = self.counts.get(index)
+        if counts is None:
+            return
+        tally = self._tallies.get(index)
+        if tally is None:
+            members = self.drawing.nodes[index].members
+            tally = self._tallies[index] = {id(m): m.state for m in members}
+            self.counts[index] = Counter(tally.values())
+            return
+        for node in changed:
+            before, now = tally.get(id(node)), node.state
+            if before is None or before is now:
+                continue
+            counts[before] -= 1
+            if not counts[before]:
+                del counts[before]
+            counts[now] += 1
+            tally[id(node)] = now
 
     def within(self, rect: QRectF) -> np.ndarray:
         """Indices of the boxes that meet `rect`."""

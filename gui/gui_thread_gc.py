@@ -56,12 +56,14 @@ class FrozenWhileRunsLive:
 
     def __init__(self, live: Callable[[], int]) -> None:
         self._live = live
-        # Invariant: objects are frozen exactly while `_frozen_since` is not None.
+        # Invariant: objects are frozen exactly while `_frozen_since` is not None, and
+        # never again once `thaw` was called (the window closed).
         self._frozen_since: float | None = None
+        self._closed = False
 
     def update(self) -> None:
         """Call on every refresh tick and whenever runs may have started or ended."""
-        if not self._live():
+        if self._closed or not self._live():
             if self._frozen_since is not None:
                 gc.unfreeze()
                 self._frozen_since = None
@@ -76,7 +78,9 @@ class FrozenWhileRunsLive:
             self._frozen_since = now
 
     def thaw(self) -> None:
-        """The window closes: give everything back to the collector."""
+        """The window closes: give everything back to the collector, for good (its runs'
+        last ticks, while they wind down, must not freeze anything again)."""
+        self._closed = True
         if self._frozen_since is not None:
             gc.unfreeze()
             self._frozen_since = None

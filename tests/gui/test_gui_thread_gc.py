@@ -48,6 +48,7 @@ def test_objects_are_frozen_while_runs_are_live_and_thawed_after(monkeypatch):
     now = [1000.0]
     monkeypatch.setattr(gui_thread_gc.time, "monotonic", lambda: now[0])
     frozen = gui_thread_gc.FrozenWhileRunsLive(lambda: live[0])
+    gc.unfreeze()  # (the freeze is the process's: start from none)
     try:
         frozen.update()
         assert gc.get_freeze_count() == 0  # no run: nothing frozen
@@ -63,5 +64,9 @@ def test_objects_are_frozen_while_runs_are_live_and_thawed_after(monkeypatch):
         live[0] = 0
         frozen.update()
         assert gc.get_freeze_count() == 0
+        live[0] = 1
+        frozen.thaw()  # the window closed while a run still winds down
+        frozen.update()
+        assert gc.get_freeze_count() == 0  # nothing frozen after the window is gone
     finally:
         gc.unfreeze()
