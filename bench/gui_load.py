@@ -129,6 +129,8 @@ def gui_runs(repeat: int, history: Path | None, tab: str, n: int) -> dict[str, f
 
             window.session.controller.run_updated.connect(on_refresh)
             lags: list[float] = []
+            await window.preview.wait()  # Run is enabled once the next graph is built
+            await window.graph_view.layouts.wait()
             handle = window.start_run()
             assert handle is not None
             while not handle.done:

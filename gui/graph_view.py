@@ -148,12 +148,29 @@ class GraphView(GraphNavigation, QGraphicsView):
         """Show a run: an agent as its lane of calls (and its children inline), anything
         else as its graph. `select_failed`: once drawn, select its first failed node (or the
         closed group holding it)."""
+        self._select_failed = select_failed
         if getattr(run, "is_agent", False):
             self._reset(run, run)
+        elif self._drawn_from(run.nodes):
+            # The preview's graph, now running: its drawing holds (laying out 10k nodes
+            # again in a thread took the interpreter from the run's start).
+            self._source = self.nodes = run.nodes
+            self.refresh(set(run.nodes))
+            if select_failed:
+                self.select_first_failed()
+            return
         else:
             self._reset(run.nodes, None)
-        self._select_failed = select_failed
         self._request_layout(grow=False)
+
+    def _drawn_from(self, nodes: Mapping[str, Node]) -> bool:
+        """The drawing on screen is of exactly these node records (the same objects)."""
+        shown = self._source
+        if self._agent is not None or not isinstance(shown, Mapping) or self.layouts.busy:
+            return False
+        if len(shown) != len(nodes) or self._laid_out_count != len(nodes):
+            return False
+        return all(nodes.get(key) is node for key, node in shown.items())
 
     def select_first_failed(self) -> None:
         """Select the first failed node, now or once the layout on its way is drawn."""

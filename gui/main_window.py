@@ -24,7 +24,6 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QDockWidget,
-    QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -42,7 +41,7 @@ from .compare_flow import CompareFlow
 from .controls import ControlsPanel
 from .critical_path_view import CriticalPathToggle
 from .details_tabs import DetailsTabs
-from .dialogs import YES, ask_yes_no
+from .dialogs import YES, ask_graph_file, ask_yes_no
 from .document import GraphDocument
 from .find_bar import FindBar
 from .graph_actions import GraphActions
@@ -223,6 +222,7 @@ class MainWindow(QMainWindow):
         controller.runs_changed.connect(self._frozen.update)
         controller.ticked.connect(self._frozen.update)
         controller.run_updated.connect(self._on_controller_run_updated)
+        controller.run_finished.connect(self._on_controller_run_finished)
         controller.ticked.connect(self._on_controller_ticked)
         self.session.progress.connect(self._on_session_progress)
         self.session.wound_down.connect(self._on_session_wound_down)
@@ -296,13 +296,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _on_open_action_triggered(self) -> None:
-        # open(), not exec(): a nested modal loop inside qasync breaks running tasks.
-        start_in = str(self.remembered.last_dir())
-        dialog = QFileDialog(self, "Open graph file", start_in, "Graph files (*.py)")
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
-        dialog.fileSelected.connect(self.open_file)
-        dialog.open()
+        ask_graph_file(self, str(self.remembered.last_dir()), self.open_file)
 
     @Slot(QAction)
     def _on_recent_menu_triggered(self, action: QAction) -> None:
@@ -340,8 +334,8 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_setup_note_changed(self, text: str) -> None:
-        self.preview_note.setText(text)
-        self.preview_note.setVisible(bool(text))
+        self.preview_note.setText(text)  # about the preview: shown while no run is
+        self.preview_note.setVisible(bool(text) and self.current is None)
 
     # -- runs ---------------------------------------------------------------------------
 
@@ -478,10 +472,16 @@ class MainWindow(QMainWindow):
             self._history_refresh.throttle()  # a run started or ended: list it once written
 
     @Slot(object)
+    def _on_controller_run_finished(self, _tracker: RunTracker) -> None:
+        if not self.session.controller.live():  # (no run to take the interpreter from)
+            self.preview.build_again()
+
+    @Slot(object)
     def _on_runs_list_tracker_selected(self, tracker: RunTracker | None) -> None:
         if tracker is self.current:
             return
         self.current = self.session.controller.shown = tracker
+        self.preview_note.setVisible(bool(self.preview_note.text()) and tracker is None)
         self.housekeeping.refresh()
         self.cancel_action.setEnabled(tracker is not None and not tracker.run.done)
         self._set_rerun_allowed(tracker is not None and tracker.run.done)

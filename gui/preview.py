@@ -92,17 +92,23 @@ class GraphPreview(QObject):
             self._task.cancel()
 
     def take(self, definition: object, key: Hashable) -> TaskGraph | None:
-        """The graph built for exactly `definition` and `key`, once: a graph runs once. The
-        next one is built at once, off the GUI thread, for the next run of these inputs
-        (a run never builds its graph on the GUI thread: a builder may never return)."""
+        """The graph built for exactly `definition` and `key`, once: a graph runs once
+        (`build_again` builds the next)."""
         request, graph = self._request, self.graph
         if request is None or graph is None:
             return None
         if request.definition is not definition or request.key != key:
             return None
         self.graph = None
-        self.request(request.definition, request.inputs, request.key, request.file)
         return graph
+
+    def build_again(self) -> None:
+        """Build the last request's graph again if a run took it, off the GUI thread, so
+        that the next Run starts at once. The window asks once no run is live: a build
+        meanwhile took the interpreter from the runs (a 10k-node run 1.3x slower)."""
+        request = self._request
+        if request is not None and self.graph is None and not self.busy and self.error is None:
+            self.request(request.definition, request.inputs, request.key, request.file)
 
     async def wait(self) -> None:
         """Until the newest request has its outcome (forever, if its builder hangs)."""
