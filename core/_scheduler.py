@@ -202,7 +202,11 @@ class Scheduler:
             try:
                 outputs = tool.normalize(await tool.fn(**inputs))
             except Exception as exc:
-                await self._attempts(node, task, inputs, exc)
+                failed: Exception | None = exc
+            else:
+                failed = None
+            if failed is not None:  # retried out of the except block, as in `_worker`
+                await self._attempts(node, task, inputs, failed)
             else:
                 if node._worker is task and not (node.cancel_requested or machine.stopping):
                     self._release(node)

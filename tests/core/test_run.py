@@ -18,6 +18,7 @@ from graphdeck import (
     RunState,
     RunTimedOut,
     _collector,
+    graph_fn,
     graphify,
     run,
     run_async,
@@ -184,6 +185,24 @@ async def test_retries_exhausted_fail_with_last_error() -> None:
     assert handle.nodes["always_0"].attempts == 2
     # the last attempt's error alone, not "during handling of" the first attempt's
     assert handle.nodes["always_0"].error.__context__ is None
+
+
+async def test_an_agents_retried_call_fails_with_its_last_error_alone() -> None:
+    """The agent call path (run in the caller) retried inside the except block too."""
+
+    @tool(outputs=["v"], retries=1)
+    async def always_fails() -> dict:
+        raise KeyError("nope")
+
+    @graph_fn(name="asks")
+    async def asks(*, context):
+        return await always_fails()
+
+    handle = start(asks)
+    with pytest.raises(RunFailed):
+        await handle.result()
+    (node,) = handle.nodes.values()
+    assert node.attempts == 2 and node.error.__context__ is None
 
 
 async def test_run_timeout_cancels_and_raises_run_timed_out() -> None:
