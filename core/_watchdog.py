@@ -10,7 +10,8 @@ reported once, with its length, the innermost line of user code and the stack, a
 `RunWarning` of kind "loop_blocked" to every run it concerns (docs/design.md §3.9).
 
 Cheap when nothing is wrong: the loop runs one timer callback (a "beat") every quarter of
-the threshold, and the thread wakes as often and compares two numbers.
+the threshold, which re-arms an alarm (`_alarm`) to ring a threshold later; the thread
+sleeps until it rings, so while the loop turns it never wakes (docs/design.md §3.9).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
 
+from ._alarm import Alarm, new_alarm
 from ._frames import is_monitor_file, is_user_file
 
 #: a frame as reported: (file, line, function, source line)
@@ -83,7 +85,9 @@ class Watched:
 class LoopWatchdog:
     """Watches one event loop for the runs registered with it."""
 
-    loop: asyncio.AbstractEventLoop
+    # Invariant: weak, so that a loop closed with runs never finished is not kept alive
+    # by the registry of watchdogs (which holds this).
+    loop: weakref.ref[asyncio.AbstractEventLoop]
     loop_thread: int
     watched: dict[int, Watched] = field(default_factory=dict)
     # Invariant: `last_beat` is the monotonic time the loop last ran `_beat`; the thread
@@ -91,8 +95,11 @@ class LoopWatchdog:
     last_beat: float = field(default_factory=time.monotonic)
     _pending: Block | None = None  # a block seen by the thread, reported at the next beat
     _beat_handle: asyncio.TimerHandle | None = None
-    _thread: threading.Thread | None = None
-    _stop: threading.Event = field(default_factory=threading.Event)
+    # Invariant: made with its thread at the first watch, closed when the loop is garbage
+    # (its thread then ends). Armed while `watched` is not empty, to ring a threshold after
+    # the last beat unless the loop beats again first; disarmed otherwise (the thread
+    # sleeps: a monitor's loop keeps one parked thread between runs, not one per run).
+    _alarm: Alarm | None = None
 
     @property
     def threshold(self) -> float:
@@ -100,37 +107,38 @@ class LoopWatchdog:
 
     def watch(self, key: int, watched: Watched) -> None:
         self.watched[key] = watched
-        if self._thread is None:
-            self._stop = threading.Event()  # one per thread: an old one may still wind down
-            self.last_beat = time.monotonic()
-            self._beat_handle = self.loop.call_later(self._interval(), self._beat)
-            self._thread = threading.Thread(
-                target=self._watch, args=(self._stop,), name="graphdeck-watchdog", daemon=True
-            )
-            self._thread.start()
+        if self._alarm is None:
+            self._alarm = alarm = new_alarm()
+            weakref.finalize(self.loop(), alarm.close)
+            threading.Thread(
+                target=self._watch, args=(alarm,), name="graphdeck-watchdog", daemon=True
+            ).start()
+        if self._beat_handle is None:
+            self._beat()
 
     def unwatch(self, key: int) -> None:
         """Stop reporting to `key`'s run (on the loop: it turned, so a block the thread
         saw is over, and is reported first: the run that blocked may be the one ending)."""
         self._report_pending(time.monotonic())
         self.watched.pop(key, None)
-        if not self.watched and self._thread is not None:
-            self._stop.set()
-            self._thread = None
-            if self._beat_handle is not None:
-                self._beat_handle.cancel()
-                self._beat_handle = None
+        if not self.watched and self._beat_handle is not None:
+            self._beat_handle.cancel()
+            self._beat_handle = None
+            if self._alarm is not None:
+                self._alarm.disarm()
 
     def _interval(self) -> float:
         return self.threshold / BEATS_PER_THRESHOLD
 
     def _beat(self) -> None:
-        """On the loop: it turned. Report a block the thread saw since the last beat."""
+        """On the loop: it turned. Report a block the thread saw since the last beat,
+        and push the alarm back."""
         now = time.monotonic()
         self._report_pending(now)
         self.last_beat = now
-        if self.watched:
-            self._beat_handle = self.loop.call_later(self._interval(), self._beat)
+        if self._alarm is not None and self.watched:
+            self._alarm.arm(self.threshold)
+            self._beat_handle = self.loop().call_later(self._interval(), self._beat)
 
     def _report_pending(self, now: float) -> None:
         pending, self._pending = self._pending, None
@@ -142,17 +150,20 @@ class LoopWatchdog:
             if pending.seconds >= watched.threshold:
                 watched.report(pending)
 
-    def _watch(self, stop: threading.Event) -> None:
-        """On the watchdog thread: sample the loop thread when it stands still."""
-        while not stop.wait(self._interval() if self.watched else 0.05):
+    def _watch(self, alarm: Alarm) -> None:
+        """On the watchdog thread: sample the loop thread when the alarm rings (the loop
+        has not beaten for a threshold)."""
+        while alarm.wait():
+            loop = self.loop()
+            if loop is None or loop.is_closed():
+                alarm.close()  # (closed with runs unfinished: nothing left to watch)
+                continue
             watched = list(self.watched.values())
-            if self.loop.is_closed():
-                return  # (its runs never finished: nothing left to watch)
+            began = self.last_beat
             if not watched or self._pending is not None:
                 continue
-            began = self.last_beat
-            if time.monotonic() - began <= min(w.threshold for w in watched):
-                continue
+            if time.monotonic() - began < min(w.threshold for w in watched):
+                continue  # it rang as the loop beat again
             frame = sys._current_frames().get(self.loop_thread)
             if frame is None or self.last_beat != began:
                 continue  # it turned meanwhile
@@ -211,5 +222,5 @@ def watchdog_for(loop: asyncio.AbstractEventLoop) -> LoopWatchdog:
     """The watchdog of `loop` (made on first use; called on the loop's thread)."""
     dog = _watchdogs.get(loop)
     if dog is None:
-        dog = _watchdogs[loop] = LoopWatchdog(loop, threading.get_ident())
+        dog = _watchdogs[loop] = LoopWatchdog(weakref.ref(loop), threading.get_ident())
     return dog

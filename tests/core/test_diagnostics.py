@@ -73,6 +73,20 @@ async def test_a_blocking_tool_yields_one_warning_naming_the_node_and_its_line()
     assert warning in handle.events_since(0)
 
 
+async def test_the_portable_alarm_finds_the_block_too(monkeypatch) -> None:
+    """Where the kernel timer is missing (not Linux), the watchdog's thread polls."""
+    from graphdeck import _alarm
+    from graphdeck._watchdog import watchdog_for
+
+    monkeypatch.setattr(_alarm, "_timerfd", None)
+    handle = start(one_rude_one_polite)
+    assert isinstance(watchdog_for(asyncio.get_running_loop())._alarm, _alarm.PollingAlarm)
+    await handle.wait()
+    [warning] = blocks(handle)
+    assert warning.node_id == "rude_0"
+    assert warning.details["where"] == f"{HERE}:{line_of(rude.fn, 'time.sleep(0.5)')}"
+
+
 async def test_awaiting_instead_of_blocking_yields_no_warning() -> None:
     handle = start(only_polite)
     await handle.wait()

@@ -31,6 +31,7 @@ LONG_LIVED_THREADS = (
     SESSION_POOL_PREFIX,
     "graphdeck-tool-",  # graphdeck's pool for `def` tools: daemons, gone after 30 s idle
     "Dask-Offload",  # distributed's process-wide offload pool, made on first use
+    "graphdeck-watchdog",  # one per event loop, parked between runs, ends with its loop
 )
 #: how long work a test started may take to end by itself once the test is over (a load
 #: or build thread finishing, a history query landing, a writer closing)
