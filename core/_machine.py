@@ -159,6 +159,16 @@ class RunMachine(MapNodes, Gates):
         else:
             batch(self, nodes, READY)
 
+    def cancelled_many(self, nodes: list[Node]) -> None:
+        """RUNNING -> CANCELLED for the tool nodes whose workers unwound from the run's
+        cancel (10k at once at a full cap of 10k), with the batch form of the handler."""
+        batch = BATCH_TRANSITIONS.get((RUNNING, CANCELLED))
+        if batch is None or any(n.state is not RUNNING or n.kind is not TOOL for n in nodes):
+            for node in nodes:
+                self._node(node, CANCELLED)
+        else:
+            batch(self, nodes, CANCELLED)
+
     def open_round(self, targets: list[Node]) -> None:
         """Re-open `targets` (topological order) for a re-run round and queue those whose
         inputs are there. Nodes outside the round keep their outcome; a target reading a
@@ -440,6 +450,30 @@ def _ended(m: RunMachine, node: Node, new: NodeState, error: Any, data: Any) -> 
         m.owner._wind_down("idle")
 
 
+def _many_ended(m: RunMachine, nodes: list[Node], new: NodeState) -> None:
+    """RUNNING -> CANCELLED for many tool nodes at once: the workers of a cancelled run,
+    unwound (`_ended`, in bulk: one batch of rows, one pass of propagation)."""
+    now = time.time()
+    for node in nodes:
+        node.state = new
+        node.error = None
+        node.finished_at = now
+    m.active -= len(nodes)
+    m.unfinished -= len(nodes)
+    m.log.nodes_state(now, nodes, new)
+    if m.wake_readers is not None:
+        m.wake_readers()
+    fallout = m._fallout
+    for node in nodes:
+        if node._waiter is not None:
+            m.owner._settle(node)
+        if node.dependents:
+            fallout.append(node)
+    m._propagate()
+    if m.unfinished == 0:
+        m.owner._wind_down("idle")
+
+
 def _reopened(m: RunMachine, node: Node, new: NodeState, error: Any, data: Any) -> None:
     """A terminal state -> PENDING: a re-run (or a map's re-expansion) opens a new
     attempt; the last one goes to the history."""
@@ -541,11 +575,13 @@ NODE_TRANSITIONS: dict[tuple[NodeState, NodeState], Handler] = {
 }
 
 #: (from, to) -> the handler that makes that change for many nodes at once; used where a
-#: run changes thousands of nodes in one instant (its roots becoming ready).
+#: run changes thousands of nodes in one instant (its roots becoming ready, its running
+#: nodes cancelled with it).
 BATCH_TRANSITIONS: dict[
     tuple[NodeState, NodeState], Callable[[RunMachine, list[Node], NodeState], None]
 ] = {
     (PENDING, READY): _many_queued,
+    (RUNNING, CANCELLED): _many_ended,
 }
 
 _R_PENDING, _R_RUNNING = RunState.PENDING, RunState.RUNNING

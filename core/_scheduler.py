@@ -75,6 +75,9 @@ class Scheduler:
         # While `cancel_workers` waits: set when the last worker has exited (one future
         # for all of them, not a done callback per worker: a run at a cap of 10k has 10k).
         self._drained: asyncio.Future[None] | None = None
+        # Invariant: RUNNING nodes whose workers have exited on the run's cancel, not yet
+        # ended; a `_settle_unwound` is scheduled exactly when this is not empty.
+        self._unwound: list[Node] = []
 
     def fill(self) -> None:
         """Start workers for queued nodes, up to the cap."""
@@ -314,9 +317,10 @@ class Scheduler:
         if held:
             self._release(node)
         if isinstance(exc, asyncio.CancelledError):
-            if held:  # (`machine.cancelled(node)`, its handler called directly: a run's
-                # cancel at a full cap of 10k comes through here 10k times at once)
-                machine = self.machine
+            machine = self.machine
+            if held and machine.stopping and not node.cancel_requested:
+                self._end_unwound(node)
+            elif held:  # (`machine.cancelled(node)`, its handler called directly)
                 machine.into[CANCELLED.code][node.state.code](machine, node, CANCELLED, None, None)
             return not task.cancelling() or (node.cancel_requested and task.uncancel() == 0)
         if not isinstance(exc, Exception) and _context.exit_requested():
@@ -326,6 +330,22 @@ class Scheduler:
         if isinstance(exc, Exception):
             report_internal_error(f"worker failed while running {node.id!r}", exc)
         return True
+
+    def _end_unwound(self, node: Node) -> None:
+        """`node`'s worker unwound from the run's cancel: it ends with the others that do
+        in the same turn of the loop (a full cap of 10k unwinds in one), in one batch."""
+        unwound = self._unwound
+        unwound.append(node)
+        if len(unwound) == 1:
+            asyncio.get_running_loop().call_soon(self.settle_unwound)
+
+    def settle_unwound(self) -> None:
+        """End the nodes whose workers unwound from the run's cancel (CANCELLED)."""
+        nodes, self._unwound = self._unwound, []
+        if nodes:
+            self.machine.cancelled_many(nodes)
+            if self._occupancy_flush is None:
+                self._flush_occupancy_soon()  # (their slots were counted till now)
 
     def _release(self, node: Node) -> None:
         """The worker holding `node` lets go of it (it is about to end, or was abandoned:
@@ -416,6 +436,7 @@ class Scheduler:
             await asyncio.wait(waits, timeout=self.grace)
         finally:
             self._drained = None
+            self.settle_unwound()  # (already done unless the wait ended first)
         if self.workers:
             owners = {n._worker: n for n in self.machine.graph._nodes.values() if n._worker}
             for task in list(self.workers):

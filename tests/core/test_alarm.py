@@ -9,8 +9,7 @@ import time
 
 import pytest
 
-from asyncsupport import until
-from graphdeck import NodeState, _alarm, graphify, run_async, start, tool
+from graphdeck import _alarm, graphify, run_async, tool
 
 KINDS = [_alarm.PollingAlarm] + ([_alarm.TimerfdAlarm] if _alarm._timerfd is not None else [])
 
@@ -126,32 +125,20 @@ def test_a_loop_gone_takes_its_watchdog_thread_with_it() -> None:
         assert not thread.is_alive()
 
 
-@tool
-async def forever() -> None:
-    await asyncio.Event().wait()
+def test_a_loop_closed_while_watched_ends_its_watchdog_thread() -> None:
+    """A loop closed with a run never finished: no beat pushes the alarm back any more;
+    when it rings, the thread finds the loop closed and ends."""
+    from graphdeck._watchdog import Watched, watchdog_for
 
-
-@graphify(outputs=["y"])
-def never_ends():
-    return {"y": forever()}
-
-
-def test_a_loop_closed_with_its_run_unfinished_ends_its_watchdog_thread() -> None:
     before = set(watchdog_threads())
     loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    try:
 
-        async def begin():
-            handle = start(never_ends, block_threshold=0.05)
-            await until(handle, lambda: handle.nodes["forever_0"].state is NodeState.RUNNING)
-            return handle
+    async def watch() -> None:
+        watched = Watched(0.05, frames_of=list, report=lambda block: None)
+        watchdog_for(asyncio.get_running_loop()).watch(1, watched)
 
-        handle = loop.run_until_complete(begin())
-    finally:
-        loop.close()
-        asyncio.set_event_loop(None)
+    loop.run_until_complete(watch())
+    loop.close()
     [thread] = set(watchdog_threads()) - before
-    thread.join(10)  # (the alarm rings: the loop no longer beats; the thread finds it closed)
+    thread.join(10)
     assert not thread.is_alive()
-    del handle

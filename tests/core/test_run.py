@@ -227,6 +227,50 @@ async def test_cancel_run_cancels_running_marks_rest_and_raises_run_cancelled() 
     assert all(n.state.is_terminal for n in handle.nodes.values())
 
 
+async def test_a_cancelled_run_ends_its_running_nodes_in_one_batch(monkeypatch) -> None:
+    """The workers that unwind from the run's cancel in one turn of the loop end their
+    nodes together (a full cap of 10k would otherwise settle one by one), each node
+    still with its own CANCELLED event after its code has unwound, and the slots back."""
+    from graphdeck import _machine
+
+    batches: list[int] = []
+    many_ended = _machine.BATCH_TRANSITIONS[(S.RUNNING, S.CANCELLED)]
+
+    def counted(machine, nodes, new) -> None:
+        batches.append(len(nodes))
+        many_ended(machine, nodes, new)
+
+    monkeypatch.setitem(_machine.BATCH_TRANSITIONS, (S.RUNNING, S.CANCELLED), counted)
+    unwound: list[int] = []
+
+    @tool(outputs=["v"])
+    async def waits(x: int) -> dict:
+        try:
+            await asyncio.sleep(30)
+        finally:
+            unwound.append(x)
+        return {"v": x}
+
+    @graphify(outputs=["v"])
+    def wide(n=50):
+        return {"v": collect(xs=[waits(x=i).v for i in range(n)]).v}
+
+    handle = start(wide, max_concurrency=50)
+    await until(handle, lambda: handle.occupancy.active == 50)
+    handle.cancel()
+    with pytest.raises(RunCancelled):
+        await handle.result()
+    assert batches == [50] and sorted(unwound) == list(range(50))
+    ends = [
+        e
+        for e in handle.events_since(0)
+        if isinstance(e, NodeStateChanged) and e.state is S.CANCELLED and e.node_id != "collect_0"
+    ]
+    assert sorted(e.node_id for e in ends) == sorted(f"waits_{i}" for i in range(50))
+    samples = [e for e in handle.events_since(0) if isinstance(e, OccupancyChanged)]
+    assert samples[-1].active == 0 and handle.occupancy.active == 0
+
+
 async def test_cancelling_run_async_caller_cancels_the_run() -> None:
     started = asyncio.Event()
 
