@@ -42,6 +42,10 @@ def threaded(path):
 def blocks(block=0.8):
     return {"v": slow(x=rude(x=block).v).v}
 
+@graphify(name="rude_fan", outputs=["vs"])
+def rude_fan(block=0.6):
+    return {"vs": [rude(x=block if i == 7 else 0).v for i in range(40)]}
+
 @graphify(name="waits", outputs=["a", "b", "c"])
 def waits(stop="", wait=30):
     return {"a": slow(x=wait).v, "b": threaded(path=stop).v, "c": slow(x=0).v}
@@ -70,6 +74,19 @@ def _open(qtbot, window, tmp_path, graph: str, **inputs: str) -> None:
 def _inspect(window, node_id: str) -> str:
     window.graph_view.select_node(node_id)
     return window.details.inspector.text.toPlainText()
+
+
+def test_a_block_by_a_member_of_a_closed_group_badges_the_group(qtbot, window, tmp_path) -> None:
+    _open(qtbot, window, tmp_path, "rude_fan")
+    window.controls.block_spin.setValue(300)
+    handle = run_and_wait(qtbot, window)
+    assert [w.details["node"] for w in handle.warnings if w.kind == "loop_blocked"] == ["rude_7"]
+    view = window.graph_view
+    qtbot.waitUntil(lambda: bool(view.marks.blocked), timeout=5000)
+    [group] = [key for key, members in view.drawing.groups.items() if len(members) == 40]
+    box = view.drawing.where["rude_7"]
+    assert view.drawing.nodes[box].is_group and view.drawing.nodes[box].key == group
+    assert view.marks.blocked == {box}
 
 
 def test_a_block_is_badged_said_inspected_and_banded(qtbot, window, tmp_path) -> None:
