@@ -318,8 +318,8 @@ class Scheduler:
             self._release(node)
         if isinstance(exc, asyncio.CancelledError):
             machine = self.machine
-            if held and machine.stopping and not node.cancel_requested:
-                self._end_unwound(node)
+            if held and machine.stopping and not node.cancel_requested and task.cancelling():
+                self._end_unwound(node)  # (the run's cancel: it goes on out of the task)
             elif held:  # (`machine.cancelled(node)`, its handler called directly)
                 machine.into[CANCELLED.code][node.state.code](machine, node, CANCELLED, None, None)
             return not task.cancelling() or (node.cancel_requested and task.uncancel() == 0)
