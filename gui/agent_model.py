@@ -26,8 +26,8 @@ from graphdeck import Node
 from graphdeck.events import ChildRunStarted, Event
 
 from .drawing import GROUP_H, GROUP_W, NODE_H, NODE_W, Drawing, DrawnEdge, DrawnFrame, DrawnNode
-from .graph_model import FRAME_HEADER, FRAME_PAD, PAGE
-from .layout import ROW_GAP, curve
+from .graph_model import ASPECT, COLUMN_MAX, FRAME_HEADER, FRAME_PAD, GRID_GAP, PAGE
+from .layout import ROW_GAP, curve, grid_shape
 
 #: the agent's own box
 AGENT_W, AGENT_H = NODE_W, NODE_H
@@ -163,10 +163,17 @@ def _units(steps: list[_Step]) -> list[list[Node | RunSnapshot | list[Node]]]:
 class _Lane:
     """Lays out one run's lane at an origin; appends to a shared drawing."""
 
-    def __init__(self, drawing: Drawing, expanded: dict[str, int], collapsed: set[str]) -> None:
+    def __init__(
+        self,
+        drawing: Drawing,
+        expanded: dict[str, int],
+        collapsed: set[str],
+        aspect: float = ASPECT,
+    ) -> None:
         self.drawing = drawing
         self.expanded = expanded
         self.collapsed = collapsed
+        self.aspect = aspect
         self.nodes: dict[str, Node] = {}  # drawn key -> node (for the inspector)
 
     def add(self, node: DrawnNode, keys: list[str]) -> int:
@@ -232,21 +239,24 @@ class _Lane:
             node = DrawnNode(key, label, "group", members, GROUP_W, GROUP_H, x, y, group=key)
             return self.add(node, keys), GROUP_W, GROUP_H
         first = None
-        top = y + FRAME_HEADER
         shown = members[start : start + PAGE]
-        for k, m in zip(keys[start : start + PAGE], shown, strict=True):
-            index = self.add(
-                DrawnNode(k, m.id, "node", [m], NODE_W, NODE_H, x + FRAME_PAD, top), [k]
-            )
+        # a grid, as a static graph's page (graph_model): a column of 400 cannot be read
+        columns, rows = grid_shape(len(shown), NODE_W + GRID_GAP, NODE_H + ROW_GAP, self.aspect)
+        if len(shown) <= COLUMN_MAX:
+            columns, rows = 1, len(shown)
+        for i, (k, m) in enumerate(zip(keys[start : start + PAGE], shown, strict=True)):
+            left = x + FRAME_PAD + (i % max(columns, 1)) * (NODE_W + GRID_GAP)
+            top = y + FRAME_HEADER + (i // max(columns, 1)) * (NODE_H + ROW_GAP)
+            index = self.add(DrawnNode(k, m.id, "node", [m], NODE_W, NODE_H, left, top), [k])
             first = index if first is None else first
-            top += NODE_H + ROW_GAP
-        h = top - y + FRAME_PAD - ROW_GAP
+        w = max(columns, 1) * (NODE_W + GRID_GAP) - GRID_GAP + 2 * FRAME_PAD
+        h = FRAME_HEADER + max(rows, 1) * (NODE_H + ROW_GAP) - ROW_GAP + FRAME_PAD
         total = len(members)
         label = (
             f"{members[0].tool.name} ×{total:,}: {start + 1:,}–{start + len(shown):,} of {total:,}"
         )
-        self.drawing.frames.append(DrawnFrame(key, label, "group", x, y, NODE_W + 2 * FRAME_PAD, h))
-        return (first if first is not None else 0), NODE_W + 2 * FRAME_PAD, h
+        self.drawing.frames.append(DrawnFrame(key, label, "group", x, y, w, h))
+        return (first if first is not None else 0), w, h
 
     def _child(self, shot: RunSnapshot, x: float, y: float) -> tuple[int, int, float, float]:
         key = f"run:{shot.prefix}"
@@ -288,12 +298,12 @@ def _keyed(shot: RunSnapshot) -> Iterator[tuple[str, Node]]:
 
 
 def build_agent_drawing(
-    shot: RunSnapshot, expanded: dict[str, int], collapsed: set[str]
+    shot: RunSnapshot, expanded: dict[str, int], collapsed: set[str], aspect: float = ASPECT
 ) -> tuple[Drawing, dict[str, Node]]:
     """The lane of `shot` (and its children, inline), with its data edges; and every drawn
-    key's node."""
+    key's node (`aspect`: the view's width over height, an opened page's grid's shape)."""
     drawing = Drawing()
-    lane = _Lane(drawing, expanded, collapsed)
+    lane = _Lane(drawing, expanded, collapsed, aspect)
     lane.lay_out(shot, 0.0, 0.0)
     _data_edges(drawing, shot)
     _route(drawing)

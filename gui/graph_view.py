@@ -266,12 +266,17 @@ class GraphView(GraphNavigation, QGraphicsView):
 
     def _request_layout(self, grow: bool) -> None:
         previous = self.drawing if grow and self._laid_out_count >= 0 else None
+        size = self.viewport().size()
+        if size.width() > 0 and size.height() > 0:  # an opened page's grid: the view's shape
+            self.state.aspect = min(max(size.width() / size.height(), 0.5), 4.0)
         state, source = self.state.copy(), self._source
         if self._agent is not None:
             shot = snapshot(self._agent, self._traces)  # GUI thread: reads the runs' logs
 
             def job() -> _Result:
-                drawing, nodes = build_agent_drawing(shot, state.expanded, state.collapsed)
+                drawing, nodes = build_agent_drawing(
+                    shot, state.expanded, state.collapsed, state.aspect
+                )
                 return _Result(drawing, nodes, None, source)
 
         else:
