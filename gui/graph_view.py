@@ -444,6 +444,19 @@ class GraphView(GraphNavigation, QGraphicsView):
     def group_members(self, key: str) -> list[Node]:
         return self.drawing.groups.get(key, [])
 
+    def group_of(self, key: str) -> str | None:
+        """The group (map, fan-out, agent's gather or loop) that node `key` is a member of,
+        whether it is drawn in its box, on its page or paged out; None if in none."""
+        if self._structure is not None:
+            return self._structure.group_of.get(key)
+        node = self.nodes.get(key)
+        if node is None:
+            return None
+        for group, members in self.drawing.groups.items():
+            if not group.startswith("run:") and any(m is node for m in members):
+                return group
+        return None
+
     def group_page(self, key: str) -> tuple[int, int] | None:
         """(first member shown, members) of an opened group; None if it is collapsed."""
         if key not in self.state.expanded:

@@ -154,6 +154,58 @@ def test_find_as_you_type_and_next_failed(qtbot, window, tmp_path) -> None:
     qtbot.waitUntil(lambda: view.selected_key == "square_777")
 
 
+TWO_FANOUTS = """
+from graphdeck import graphify, tool
+
+@tool(outputs=["y"])
+async def square(x: int):
+    if x == 7:
+        raise ValueError("cannot square 7")
+    return {"y": x * x}
+
+@tool(outputs=["y"])
+async def cube(x: int):
+    return {"y": x ** 3}
+
+@tool(outputs=["total"])
+async def total(ys: list):
+    return {"total": sum(ys)}
+
+@graphify(name="two_fanouts", outputs=["squares", "cubes"])
+def two_fanouts(n=500):
+    squares = total(ys=[square(x=i).y for i in range(n)])
+    return {"squares": squares.total, "cubes": total(ys=[cube(x=i).y for i in range(n)]).total}
+"""
+
+
+def test_the_group_tab_follows_find_to_the_members_group(qtbot, window, tmp_path) -> None:
+    """Find landed on a member and the Group tab still showed another group (or, after a
+    click on nothing, no group at all): it shows the group of what is selected."""
+    load(qtbot, window, write(tmp_path / "two_fanouts.py", TWO_FANOUTS))
+    window.controls.policy_combo.setCurrentText("continue")
+    assert run_and_wait(qtbot, window).state is RunState.FAILED
+    view, groups, bar = window.graph_view, window.details.group_inspector, window.find_bar
+    laid_out(qtbot, view)
+    squares = view.group_of("square_7")
+    cubes = view.group_of("cube_0")
+    assert squares and cubes and squares != cubes
+    qtbot.waitUntil(lambda: groups.key == squares)  # the run opened on its failed group
+    window.graph_actions.find_action.trigger()
+    bar.field.setText("cube_456")  # a member paged out of a closed group
+    qtbot.waitUntil(lambda: view.group_page(cubes) == (400, 500) and not view.layouts.busy)
+    assert view.selected_key == "cube_456"
+    assert window.details.inspector.node is view.nodes["cube_456"]
+    assert groups.key == cubes and groups.page == (400, 500)
+    assert "showing 401–500 of 500" in groups.summary.text()
+    view.click_at(QPointF(-1000, -1000))  # on nothing: no group
+    assert groups.key is None
+    bar.field.setText("square_3")
+    qtbot.waitUntil(lambda: view.selected_key == "square_3")
+    assert groups.key == squares
+    view.select_node("total_0")  # in no group
+    assert groups.key is None
+
+
 def test_state_filter_fades_what_it_hides(qtbot, window, tmp_path) -> None:
     failed_fanout_run(qtbot, window, tmp_path)
     view = window.graph_view
