@@ -24,6 +24,7 @@ from typing import Any
 
 from graphdeck import Node
 from graphdeck.events import ChildRunStarted, Event
+from graphdeck.values import short_repr
 
 from .drawing import GROUP_H, GROUP_W, NODE_H, NODE_W, Drawing, DrawnEdge, DrawnFrame, DrawnNode
 from .graph_model import ASPECT, COLUMN_MAX, FRAME_HEADER, FRAME_PAD, GRID_GAP, PAGE
@@ -37,6 +38,8 @@ STEP_GAP = 48.0
 ORDER_FAN = 16
 #: how deep the inputs are searched for another call's outputs, and how many values
 SEARCH_DEPTH, SEARCH_VALUES = 3, 64
+#: a child run's title shows its inputs in this many characters at most, each this many
+TITLE_INPUTS, INPUT_REPR = 60, 32
 
 
 class AgentTrace:
@@ -77,6 +80,8 @@ class RunSnapshot:
     run: Any
     prefix: str  # "" for the run shown; `name#k/` for its k-th child, and so on
     entries: list[tuple[float, Node | None, RunSnapshot | None]] = field(default_factory=list)
+    #: what its frame is called: `research_1 (topic='b')`, numbered and told apart as calls are
+    title: str = ""
 
 
 def snapshot(run: Any, traces: dict[str, AgentTrace], prefix: str = "") -> RunSnapshot:
@@ -86,16 +91,44 @@ def snapshot(run: Any, traces: dict[str, AgentTrace], prefix: str = "") -> RunSn
         trace = traces[run.id] = AgentTrace(run)
     trace.poll()
     children = {child.id: (k, child) for k, child in enumerate(run.children)}
+    titles = child_titles(run.children)
     nodes = run.nodes
-    shot = RunSnapshot(run, prefix)
+    shot = RunSnapshot(run, prefix, title=run.name)
     for time, node_id, child_id in list(trace.entries):
         if node_id is not None and node_id in nodes:
             shot.entries.append((time, nodes[node_id], None))
         elif child_id in children:
             k, child = children[child_id]
             inner = snapshot(child, traces, f"{prefix}{child.name}#{k}/")
+            inner.title = titles[k]
             shot.entries.append((time, None, inner))
     return shot
+
+
+def child_titles(children: list[Any]) -> list[str]:
+    """What each child run is called: its agent's name numbered as tool calls are (the
+    k-th call of `research` is `research_k`), and the inputs that tell it from the other
+    calls of that agent (all of them if none differ), short."""
+    by_name: dict[str, list[int]] = {}
+    for k, child in enumerate(children):
+        by_name.setdefault(child.name, []).append(k)
+    titles = [""] * len(children)
+    for name, calls in by_name.items():
+        inputs = [dict(getattr(children[k], "inputs", None) or {}) for k in calls]
+        names = list(dict.fromkeys(key for given in inputs for key in given))
+        differ = [key for key in names if len({_brief(given.get(key)) for given in inputs}) > 1]
+        for number, (k, given) in enumerate(zip(calls, inputs, strict=True)):
+            shown = ", ".join(
+                f"{key}={_brief(given[key])}" for key in differ or names if key in given
+            )
+            if len(shown) > TITLE_INPUTS:
+                shown = shown[: TITLE_INPUTS - 1] + "…"
+            titles[k] = f"{name}_{number} ({shown})" if shown else f"{name}_{number}"
+    return titles
+
+
+def _brief(value: Any) -> str:
+    return short_repr(value, INPUT_REPR)
 
 
 @dataclass
@@ -263,13 +296,13 @@ class _Lane:
         self.drawing.groups[key] = list(_calls(shot))
         if key in self.collapsed:
             members = list(_calls(shot))
-            label = f"{shot.run.name} (agent) ×{len(members):,}"
+            label = f"{shot.title} ×{len(members):,}"
             node = DrawnNode(key, label, "subgraph", members, GROUP_W, GROUP_H, x, y, group=key)
             index = self.add(node, [k for k, _ in _keyed(shot)])
             return index, index, GROUP_W, GROUP_H
         agent, last, right, bottom = self.lay_out(shot, x + FRAME_PAD, y + FRAME_HEADER)
         w, h = right - x + FRAME_PAD, bottom - y + FRAME_PAD
-        label = f"{shot.run.name} · {shot.run.state.value}"
+        label = f"{shot.title} · {shot.run.state.value}"
         self.drawing.frames.append(DrawnFrame(key, label, "run", x, y, w, h))
         return agent, last, w, h
 
