@@ -4,7 +4,7 @@ log, and the picker offering the top-level agent."""
 
 from __future__ import annotations
 
-from graphdeck import RunState
+from graphdeck import NodeState, RunState
 from guisupport import EXAMPLES, load, run_and_wait
 
 AGENT = EXAMPLES / "research_agent.py"
@@ -144,3 +144,27 @@ def test_child_titles_are_short_and_told_apart(qapp) -> None:
     assert titles[0] == "a_0 (x=1)" and titles[2] == "a_1 (x=2)"  # only what differs
     assert titles[1].startswith("b_0 (q='zzz") and "..." in titles[1]  # cut short
     assert len(titles[1]) < 80 and titles[3] == "c_0"
+
+
+def test_the_timeline_holds_the_childrens_calls_marked_with_the_child(qtbot, window) -> None:
+    """The parent's timeline had its own calls only: the research its children did (most
+    of the run) was missing. Each child's calls are there, keyed as the graph keys them,
+    and a click on one selects that call."""
+    handle, view = ran_agent(qtbot, window)
+    tracker = window.current
+    assert tracker.run is handle
+    child_calls = {f"research#{k}/fetch_{p}" for k in range(3) for p in range(6)}
+    child_calls |= {f"research#{k}/summarise_0" for k in range(3)}
+    qtbot.waitUntil(lambda: child_calls <= {bar[0] for bar in tracker.bars}, timeout=5000)
+    own = {"plan_0", "summarise_0", "summarise_1", "summarise_2", "write_0"}
+    assert {bar[0] for bar in tracker.bars} == own | child_calls
+    failed = next(bar for bar in tracker.bars if bar[0] == "research#2/fetch_3")
+    assert failed[3] is NodeState.FAILED and failed[2] is not None
+    timeline = window.details.timeline
+    window.details.setCurrentWidget(timeline)
+    bar = next(bar for bar in tracker.bars if bar[0] == "research#1/fetch_2")
+    middle = (bar[1] + bar[2]) / 2 - timeline.origin()
+    assert timeline.select_at(middle, bar[4]) == "research#1/fetch_2"
+    assert timeline.selection.text().startswith("research#1/fetch_2: succeeded")
+    qtbot.waitUntil(lambda: view.selected_key == "research#1/fetch_2")
+    assert window.details.inspector.node is handle.children[1].nodes["fetch_2"]
