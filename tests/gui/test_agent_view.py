@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from graphdeck import NodeState, RunState
 from guisupport import EXAMPLES, load, run_and_wait
+from layout_support import overlaps
 
 AGENT = EXAMPLES / "research_agent.py"
 
@@ -166,5 +167,39 @@ def test_the_timeline_holds_the_childrens_calls_marked_with_the_child(qtbot, win
     middle = (bar[1] + bar[2]) / 2 - timeline.origin()
     assert timeline.select_at(middle, bar[4]) == "research#1/fetch_2"
     assert timeline.selection.text().startswith("research#1/fetch_2: succeeded")
+    assert timeline.plot.getAxis("left").labelText.startswith("call in flight")
     qtbot.waitUntil(lambda: view.selected_key == "research#1/fetch_2")
     assert window.details.inspector.node is handle.children[1].nodes["fetch_2"]
+
+
+GATHER_40 = """
+import asyncio
+
+from graphdeck import graph_fn, tool
+
+@tool(outputs=["y"])
+async def work(x: int):
+    return {"y": x}
+
+@graph_fn(name="wide")
+async def wide(*, context):
+    await asyncio.gather(*(work(x=i) for i in range(40)))
+    return {"done": True}
+"""
+
+
+def test_an_agents_opened_gather_is_a_grid(qtbot, window, tmp_path) -> None:
+    path = tmp_path / "wide.py"
+    path.write_text(GATHER_40)
+    load(qtbot, window, path)
+    assert run_and_wait(qtbot, window).state is RunState.SUCCEEDED
+    view = window.graph_view
+    qtbot.waitUntil(lambda: "work_39" in view.drawing.where, timeout=5000)
+    view.expand_group(box(view, "work_0").group)
+    qtbot.waitUntil(lambda: box(view, "work_39").kind == "node")
+    calls = [box(view, f"work_{i}") for i in range(40)]
+    assert len({c.x for c in calls}) > 2 and len({c.y for c in calls}) < 40  # not a column
+    assert overlaps(view.drawing.to_json()) == 0
+    (frame,) = [f for f in view.drawing.frames if f.kind == "group"]
+    assert all(frame.x < c.x and c.x + c.w < frame.x + frame.w for c in calls)
+    assert all(frame.y < c.y and c.y + c.h < frame.y + frame.h for c in calls)
