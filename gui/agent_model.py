@@ -24,10 +24,11 @@ from typing import Any
 
 from graphdeck import Node
 from graphdeck.events import ChildRunStarted, Event
+from graphdeck.values import short_repr
 
 from .drawing import GROUP_H, GROUP_W, NODE_H, NODE_W, Drawing, DrawnEdge, DrawnFrame, DrawnNode
-from .graph_model import FRAME_HEADER, FRAME_PAD, PAGE
-from .layout import ROW_GAP, curve
+from .graph_model import ASPECT, COLUMN_MAX, FRAME_HEADER, FRAME_PAD, GRID_GAP, PAGE
+from .layout import ROW_GAP, curve, grid_shape
 
 #: the agent's own box
 AGENT_W, AGENT_H = NODE_W, NODE_H
@@ -37,6 +38,8 @@ STEP_GAP = 48.0
 ORDER_FAN = 16
 #: how deep the inputs are searched for another call's outputs, and how many values
 SEARCH_DEPTH, SEARCH_VALUES = 3, 64
+#: a child run's title shows its inputs in this many characters at most, each this many
+TITLE_INPUTS, INPUT_REPR = 60, 32
 
 
 class AgentTrace:
@@ -77,6 +80,8 @@ class RunSnapshot:
     run: Any
     prefix: str  # "" for the run shown; `name#k/` for its k-th child, and so on
     entries: list[tuple[float, Node | None, RunSnapshot | None]] = field(default_factory=list)
+    #: what its frame is called: `research_1 (topic='b')`, numbered and told apart as calls are
+    title: str = ""
 
 
 def snapshot(run: Any, traces: dict[str, AgentTrace], prefix: str = "") -> RunSnapshot:
@@ -86,16 +91,44 @@ def snapshot(run: Any, traces: dict[str, AgentTrace], prefix: str = "") -> RunSn
         trace = traces[run.id] = AgentTrace(run)
     trace.poll()
     children = {child.id: (k, child) for k, child in enumerate(run.children)}
+    titles = child_titles(run.children)
     nodes = run.nodes
-    shot = RunSnapshot(run, prefix)
+    shot = RunSnapshot(run, prefix, title=run.name)
     for time, node_id, child_id in list(trace.entries):
         if node_id is not None and node_id in nodes:
             shot.entries.append((time, nodes[node_id], None))
         elif child_id in children:
             k, child = children[child_id]
             inner = snapshot(child, traces, f"{prefix}{child.name}#{k}/")
+            inner.title = titles[k]
             shot.entries.append((time, None, inner))
     return shot
+
+
+def child_titles(children: list[Any]) -> list[str]:
+    """What each child run is called: its agent's name numbered as tool calls are (the
+    k-th call of `research` is `research_k`), and the inputs that tell it from the other
+    calls of that agent (all of them if none differ), short."""
+    by_name: dict[str, list[int]] = {}
+    for k, child in enumerate(children):
+        by_name.setdefault(child.name, []).append(k)
+    titles = [""] * len(children)
+    for name, calls in by_name.items():
+        inputs = [dict(getattr(children[k], "inputs", None) or {}) for k in calls]
+        names = list(dict.fromkeys(key for given in inputs for key in given))
+        differ = [key for key in names if len({_brief(given.get(key)) for given in inputs}) > 1]
+        for number, (k, given) in enumerate(zip(calls, inputs, strict=True)):
+            shown = ", ".join(
+                f"{key}={_brief(given[key])}" for key in differ or names if key in given
+            )
+            if len(shown) > TITLE_INPUTS:
+                shown = shown[: TITLE_INPUTS - 1] + "…"
+            titles[k] = f"{name}_{number} ({shown})" if shown else f"{name}_{number}"
+    return titles
+
+
+def _brief(value: Any) -> str:
+    return short_repr(value, INPUT_REPR)
 
 
 @dataclass
@@ -163,10 +196,17 @@ def _units(steps: list[_Step]) -> list[list[Node | RunSnapshot | list[Node]]]:
 class _Lane:
     """Lays out one run's lane at an origin; appends to a shared drawing."""
 
-    def __init__(self, drawing: Drawing, expanded: dict[str, int], collapsed: set[str]) -> None:
+    def __init__(
+        self,
+        drawing: Drawing,
+        expanded: dict[str, int],
+        collapsed: set[str],
+        aspect: float = ASPECT,
+    ) -> None:
         self.drawing = drawing
         self.expanded = expanded
         self.collapsed = collapsed
+        self.aspect = aspect
         self.nodes: dict[str, Node] = {}  # drawn key -> node (for the inspector)
 
     def add(self, node: DrawnNode, keys: list[str]) -> int:
@@ -232,34 +272,37 @@ class _Lane:
             node = DrawnNode(key, label, "group", members, GROUP_W, GROUP_H, x, y, group=key)
             return self.add(node, keys), GROUP_W, GROUP_H
         first = None
-        top = y + FRAME_HEADER
         shown = members[start : start + PAGE]
-        for k, m in zip(keys[start : start + PAGE], shown, strict=True):
-            index = self.add(
-                DrawnNode(k, m.id, "node", [m], NODE_W, NODE_H, x + FRAME_PAD, top), [k]
-            )
+        # a grid, as a static graph's page (graph_model): a column of 400 cannot be read
+        columns, rows = grid_shape(len(shown), NODE_W + GRID_GAP, NODE_H + ROW_GAP, self.aspect)
+        if len(shown) <= COLUMN_MAX:
+            columns, rows = 1, len(shown)
+        for i, (k, m) in enumerate(zip(keys[start : start + PAGE], shown, strict=True)):
+            left = x + FRAME_PAD + (i % max(columns, 1)) * (NODE_W + GRID_GAP)
+            top = y + FRAME_HEADER + (i // max(columns, 1)) * (NODE_H + ROW_GAP)
+            index = self.add(DrawnNode(k, m.id, "node", [m], NODE_W, NODE_H, left, top), [k])
             first = index if first is None else first
-            top += NODE_H + ROW_GAP
-        h = top - y + FRAME_PAD - ROW_GAP
+        w = max(columns, 1) * (NODE_W + GRID_GAP) - GRID_GAP + 2 * FRAME_PAD
+        h = FRAME_HEADER + max(rows, 1) * (NODE_H + ROW_GAP) - ROW_GAP + FRAME_PAD
         total = len(members)
         label = (
             f"{members[0].tool.name} ×{total:,}: {start + 1:,}–{start + len(shown):,} of {total:,}"
         )
-        self.drawing.frames.append(DrawnFrame(key, label, "group", x, y, NODE_W + 2 * FRAME_PAD, h))
-        return (first if first is not None else 0), NODE_W + 2 * FRAME_PAD, h
+        self.drawing.frames.append(DrawnFrame(key, label, "group", x, y, w, h))
+        return (first if first is not None else 0), w, h
 
     def _child(self, shot: RunSnapshot, x: float, y: float) -> tuple[int, int, float, float]:
         key = f"run:{shot.prefix}"
         self.drawing.groups[key] = list(_calls(shot))
         if key in self.collapsed:
             members = list(_calls(shot))
-            label = f"{shot.run.name} (agent) ×{len(members):,}"
+            label = f"{shot.title} ×{len(members):,}"
             node = DrawnNode(key, label, "subgraph", members, GROUP_W, GROUP_H, x, y, group=key)
             index = self.add(node, [k for k, _ in _keyed(shot)])
             return index, index, GROUP_W, GROUP_H
         agent, last, right, bottom = self.lay_out(shot, x + FRAME_PAD, y + FRAME_HEADER)
         w, h = right - x + FRAME_PAD, bottom - y + FRAME_PAD
-        label = f"{shot.run.name} · {shot.run.state.value}"
+        label = f"{shot.title} · {shot.run.state.value}"
         self.drawing.frames.append(DrawnFrame(key, label, "run", x, y, w, h))
         return agent, last, w, h
 
@@ -288,12 +331,12 @@ def _keyed(shot: RunSnapshot) -> Iterator[tuple[str, Node]]:
 
 
 def build_agent_drawing(
-    shot: RunSnapshot, expanded: dict[str, int], collapsed: set[str]
+    shot: RunSnapshot, expanded: dict[str, int], collapsed: set[str], aspect: float = ASPECT
 ) -> tuple[Drawing, dict[str, Node]]:
     """The lane of `shot` (and its children, inline), with its data edges; and every drawn
-    key's node."""
+    key's node (`aspect`: the view's width over height, an opened page's grid's shape)."""
     drawing = Drawing()
-    lane = _Lane(drawing, expanded, collapsed)
+    lane = _Lane(drawing, expanded, collapsed, aspect)
     lane.lay_out(shot, 0.0, 0.0)
     _data_edges(drawing, shot)
     _route(drawing)

@@ -208,10 +208,13 @@ def paint_frames(painter: QPainter, drawing: Drawing, detail: bool) -> None:
         painter.drawRoundedRect(rect, 8, 8)
         if detail:
             painter.setPen(QColor(CANVAS_COLOURS["hint"]))
+            room = QRectF(frame.x + 8, frame.y + 3, frame.w - 16, 18)
             painter.drawText(
-                QRectF(frame.x + 8, frame.y + 3, frame.w - 16, 18),
+                room,
                 Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                frame.label,
+                painter.fontMetrics().elidedText(
+                    frame.label, Qt.TextElideMode.ElideRight, int(room.width())
+                ),
             )
 
 

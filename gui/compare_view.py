@@ -30,6 +30,11 @@ from .labels import wrapping
 from .node_text import GREY, node_html
 
 COLUMNS = ("node", "change", "A state", "B state", "A s", "B s", "B / A", "outputs")
+#: the node column at most (longer ids are elided: the other columns stay in view)
+NODE_COLUMN_MAX = 240
+#: the table takes at most this share of the window's width (the graph the rest)
+TABLE_SHARE = 0.6
+DEFAULT_SIZE = (1300, 820)
 #: the item role a cell sorts by (the change's rank, seconds as numbers)
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -81,7 +86,8 @@ class CompareDialog(QDialog):
         nodes = {**dict(b.nodes), **{i: n for i, n in a.nodes.items() if i not in b.nodes}}
         self.graph.show_nodes(list(nodes.values()), self.changed)
         self.show_node(None)
-        self.resize(1300, 820)
+        self.resize(*DEFAULT_SIZE)
+        self._share_width()
 
     def _fill_table(self) -> None:
         rows = self.comparison["nodes"]
@@ -107,6 +113,21 @@ class CompareDialog(QDialog):
         self.table.setSortingEnabled(True)
         self.table.sortItems(COLUMNS.index("change"))  # the biggest changes first
         self.table.resizeColumnsToContents()
+        if self.table.columnWidth(0) > NODE_COLUMN_MAX:
+            self.table.setColumnWidth(0, NODE_COLUMN_MAX)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # ids differ at their ends
+
+    def _share_width(self) -> None:
+        """Give the table the width of all its columns (it had a third of the window and
+        hid its numbers behind the graph), the graph the rest: the graph grows with the
+        window, the table keeps its width."""
+        table = self.table
+        columns = sum(table.columnWidth(c) for c in range(table.columnCount()))
+        chrome = 2 * table.frameWidth() + table.verticalScrollBar().sizeHint().width() + 4
+        want = min(columns + chrome, int(self.width() * TABLE_SHARE))
+        self.top.setStretchFactor(0, 0)
+        self.top.setStretchFactor(1, 1)
+        self.top.setSizes([want, max(self.width() - want, 1)])
 
     def _lay_out(self) -> None:
         legend = QHBoxLayout()
@@ -123,11 +144,13 @@ class CompareDialog(QDialog):
             column.addWidget(QLabel(f"<b>{title}</b>"))
             column.addWidget(browser, 1)
             sides.addWidget(box)
-        top = QSplitter(Qt.Orientation.Horizontal)
-        top.addWidget(self.table)
-        top.addWidget(self.graph)
+        self.top = QSplitter(Qt.Orientation.Horizontal)
+        self.top.setObjectName("compare-top")
+        self.top.addWidget(self.table)
+        self.top.addWidget(self.graph)
+        self.top.setCollapsible(0, False)
         body = QSplitter(Qt.Orientation.Vertical)
-        body.addWidget(top)
+        body.addWidget(self.top)
         body.addWidget(sides)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)

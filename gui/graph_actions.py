@@ -55,6 +55,7 @@ class GraphActions(QObject):
         self.zoom_selection_action.triggered.connect(view.zoom_to_selection)
         find_bar.closed.connect(view.setFocus)
         view.group_selected.connect(self._on_view_group_selected)
+        view.node_selected.connect(self._on_view_node_selected)
         view.laid_out.connect(self._on_view_laid_out)
         self.groups.member_selected.connect(view.select_node)
         self.groups.page_requested.connect(self._on_groups_page_requested)
@@ -87,6 +88,16 @@ class GraphActions(QObject):
     def _on_view_group_selected(self, key: str) -> None:
         self.show_group(key)
         self.window.details.setCurrentWidget(self.groups)
+
+    @Slot(str)
+    def _on_view_node_selected(self, key: str) -> None:
+        """The Group tab follows the selection: the group of the node selected (clicked,
+        found, stepped to), or nothing if it is in none."""
+        group = self.view.group_of(key)
+        if group is None:
+            self.groups.show_group(None)
+        elif group != self.groups.key or self.view.group_page(group) != self.groups.page:
+            self.show_group(group)
 
     @Slot(str, str)
     def _on_groups_page_requested(self, key: str, what: str) -> None:

@@ -12,7 +12,10 @@ the graph's structure alone, never by how many siblings there happen to be:
   box.
 
 A group is drawn as one box until opened; an opened group shows one page of `PAGE` members
-inside a frame that says which ("1–400 of 10,000").
+inside a frame that says which ("1–400 of 10,000"). A page of more than `COLUMN_MAX` is
+a grid about as wide for its height as the view (a column of 400 boxes could not be read
+at any zoom that showed it): the layout places it as one block, and its edges meet the
+frame's sides.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from .layout import (
     COLUMN_W,
     ROW_GAP,
     curve,
+    grid_shape,
     layered_layout,
     longest_path_layers,
 )
@@ -37,6 +41,12 @@ PAGE = 400
 #: the fewest interchangeable nodes drawn as a group (two side by side read fine)
 SET_MIN = 3
 FRAME_PAD, FRAME_HEADER = 10.0, 24.0
+#: between two columns of an opened page's grid
+GRID_GAP = 16.0
+#: an opened page's grid is this much wider than high unless the view says otherwise
+ASPECT = 1.6
+#: a page of this many members or fewer stays a column (it reads fine; so do its edges)
+COLUMN_MAX = 12
 
 
 @dataclass
@@ -57,9 +67,10 @@ class ViewState:
     expanded: dict[str, int] = field(default_factory=dict)
     collapsed: set[str] = field(default_factory=set)  # subgraph frames folded into a box
     expand_all: bool = False  # every node drawn, no group (graphdeck draw --expand all)
+    aspect: float = ASPECT  # the view's width over height: an opened page's grid's shape
 
     def copy(self) -> ViewState:
-        return ViewState(dict(self.expanded), set(self.collapsed), self.expand_all)
+        return ViewState(dict(self.expanded), set(self.collapsed), self.expand_all, self.aspect)
 
 
 class Structure:
@@ -135,15 +146,10 @@ def build_drawing(
     boxes already drawn keep their places and new ones are fitted in around them."""
     drawing, box_of, least = _boxes(structure, state)
     pairs = _edges(structure, box_of)
-    if previous is None or not _extend(drawing, pairs, least, previous):
-        layers = longest_path_layers(len(drawing.nodes), pairs, least)
-        placement = layered_layout([(n.w, n.h) for n in drawing.nodes], pairs, layers)
-        for node, x, y in zip(drawing.nodes, placement.xs, placement.ys, strict=True):
-            node.x, node.y = x, y
-        drawing.edges = [
-            DrawnEdge(a, b, points)
-            for (a, b), points in zip(pairs, placement.edge_points, strict=True)
-        ]
+    pages = _pages(structure, state, drawing)
+    # (an opened page's grid is placed as one block: laid out afresh)
+    if pages or previous is None or not _extend(drawing, pairs, least, previous):
+        _place(drawing, pairs, least, pages, state.aspect)
     drawing.frames = _frames(structure, state, drawing)
     if not state.expand_all:
         drawing.groups = {key: group.members for key, group in structure.groups.items()}
@@ -181,6 +187,72 @@ def _boxes(structure: Structure, state: ViewState) -> tuple[Drawing, dict[str, i
         box_of[node.id] = index
     drawing.where = box_of
     return drawing, box_of, least
+
+
+def _pages(structure: Structure, state: ViewState, drawing: Drawing) -> list[list[int]]:
+    """The boxes of each opened group's page drawn as a grid, in member order."""
+    pages = []
+    where, boxes = drawing.where, drawing.nodes
+    for key, start in state.expanded.items():
+        group = structure.groups.get(key)
+        if group is None or group.kind == "subgraph":
+            continue
+        shown = [where.get(n.id) for n in group.members[start : start + PAGE]]
+        page = [i for i in shown if i is not None and boxes[i].kind == "node"]
+        if len(page) > COLUMN_MAX:
+            pages.append(page)
+    return pages
+
+
+def _place(
+    drawing: Drawing,
+    pairs: list[tuple[int, int]],
+    least: list[int],
+    pages: list[list[int]],
+    aspect: float,
+) -> None:
+    """Lay out afresh: each page as one block (its frame) holding its boxes in a grid, the
+    rest as boxes; a page's edges meet its frame's sides."""
+    page_of = {i: p for p, page in enumerate(pages) for i in page}
+    vertex = [0] * len(drawing.nodes)  # box -> its vertex in the layout
+    sizes: list[tuple[float, float]] = []
+    layers_least: list[int] = []
+    blocks: dict[int, int] = {}  # page -> its vertex
+    grids: dict[int, tuple[list[int], int]] = {}  # vertex -> (the page's boxes, columns)
+    for i, node in enumerate(drawing.nodes):
+        p = page_of.get(i)
+        if p is not None and p in blocks:
+            vertex[i] = blocks[p]
+            layers_least[vertex[i]] = min(layers_least[vertex[i]], least[i])
+            continue
+        vertex[i] = len(sizes)
+        layers_least.append(least[i])
+        if p is None:
+            sizes.append((node.w, node.h))
+            continue
+        blocks[p] = vertex[i]
+        columns, rows = grid_shape(len(pages[p]), NODE_W + GRID_GAP, NODE_H + ROW_GAP, aspect)
+        grids[vertex[i]] = (pages[p], columns)
+        sizes.append(
+            (
+                columns * (NODE_W + GRID_GAP) - GRID_GAP + 2 * FRAME_PAD,
+                FRAME_HEADER + rows * (NODE_H + ROW_GAP) - ROW_GAP + FRAME_PAD,
+            )
+        )
+    links = list(dict.fromkeys((vertex[a], vertex[b]) for a, b in pairs if vertex[a] != vertex[b]))
+    layers = longest_path_layers(len(sizes), links, layers_least)
+    placement = layered_layout(sizes, links, layers)
+    for i, node in enumerate(drawing.nodes):
+        node.x, node.y = placement.xs[vertex[i]], placement.ys[vertex[i]]
+    for boxes, columns in grids.values():
+        for k, i in enumerate(boxes):
+            node = drawing.nodes[i]
+            node.x += FRAME_PAD + (k % columns) * (NODE_W + GRID_GAP)
+            node.y += FRAME_HEADER + (k // columns) * (NODE_H + ROW_GAP)
+    routes = dict(zip(links, placement.edge_points, strict=True))
+    drawing.edges = [
+        DrawnEdge(a, b, routes[(vertex[a], vertex[b])]) for a, b in pairs if vertex[a] != vertex[b]
+    ]
 
 
 def _box(key: str, kind: str, node: Node, groups: dict[str, Group]) -> DrawnNode:

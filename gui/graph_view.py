@@ -266,12 +266,17 @@ class GraphView(GraphNavigation, QGraphicsView):
 
     def _request_layout(self, grow: bool) -> None:
         previous = self.drawing if grow and self._laid_out_count >= 0 else None
+        size = self.viewport().size()
+        if size.width() > 0 and size.height() > 0:  # an opened page's grid: the view's shape
+            self.state.aspect = min(max(size.width() / size.height(), 0.5), 4.0)
         state, source = self.state.copy(), self._source
         if self._agent is not None:
             shot = snapshot(self._agent, self._traces)  # GUI thread: reads the runs' logs
 
             def job() -> _Result:
-                drawing, nodes = build_agent_drawing(shot, state.expanded, state.collapsed)
+                drawing, nodes = build_agent_drawing(
+                    shot, state.expanded, state.collapsed, state.aspect
+                )
                 return _Result(drawing, nodes, None, source)
 
         else:
@@ -438,6 +443,19 @@ class GraphView(GraphNavigation, QGraphicsView):
 
     def group_members(self, key: str) -> list[Node]:
         return self.drawing.groups.get(key, [])
+
+    def group_of(self, key: str) -> str | None:
+        """The group (map, fan-out, agent's gather or loop) that node `key` is a member of,
+        whether it is drawn in its box, on its page or paged out; None if in none."""
+        if self._structure is not None:
+            return self._structure.group_of.get(key)
+        node = self.nodes.get(key)
+        if node is None:
+            return None
+        for group, members in self.drawing.groups.items():
+            if not group.startswith("run:") and any(m is node for m in members):
+                return group
+        return None
 
     def group_page(self, key: str) -> tuple[int, int] | None:
         """(first member shown, members) of an opened group; None if it is collapsed."""

@@ -11,7 +11,10 @@ a slot in its layer, and the edge is drawn through it. This module only turns ig
 unit grid into scene coordinates for boxes of real sizes, left to right:
 
 - layer `k` is the column at `x = k * COLUMN_PITCH` (a fixed pitch, so a box never moves
-  because another column got wider, and a column that is empty today keeps its place);
+  because another column got wider, and a column that is empty today keeps its place),
+  unless a box wider than a column sits in a layer (an opened group's page, laid out as
+  a grid: `grid_shape`): that layer is as wide as its widest box, and the layers after
+  it move right by as much;
 - within a column, boxes and dummy slots keep igraph's order and are pushed apart just
   enough not to overlap (order, hence crossings, unchanged);
 - every edge is a polyline: out of its source's right side, straight through each dummy
@@ -90,16 +93,44 @@ def layered_layout(
     layers = list(layers) if layers is not None else longest_path_layers(n, edges)
     coords, routing = sugiyama(n, edges, layers)
     ys, through = _spread_columns(sizes, layers, coords, routing)
+    columns = _columns(sizes, layers)
     xs = [
-        layer * COLUMN_PITCH + (COLUMN_W - w) / 2
+        columns[layer][0] + (columns[layer][1] - w) / 2
         for layer, (w, _h) in zip(layers, sizes, strict=True)
     ]
     placement = Placement(xs, ys)
     for j, (a, b) in enumerate(edges):
         start = (xs[a] + sizes[a][0], ys[a] + sizes[a][1] / 2)
         end = (xs[b], ys[b] + sizes[b][1] / 2)
-        placement.edge_points.append(_route(start, end, through[j], layers[a]))
+        crossed = [columns[layers[a] + 1 + k] for k in range(len(through[j]))]
+        placement.edge_points.append(_route(start, end, through[j], crossed))
     return placement
+
+
+def _columns(
+    sizes: Sequence[tuple[float, float]], layers: Sequence[int]
+) -> list[tuple[float, float]]:
+    """(left, width) of each layer's column: `COLUMN_W` wide at `COLUMN_PITCH` apart, a
+    column holding a wider box (a page laid out as a grid) as wide as it."""
+    widths = [COLUMN_W] * (max(layers, default=0) + 2)
+    for layer, (w, _h) in zip(layers, sizes, strict=True):
+        widths[layer] = max(widths[layer], w)
+    columns, left = [], 0.0
+    for width in widths:
+        columns.append((left, width))
+        left += width + LAYER_GAP
+    return columns
+
+
+def grid_shape(count: int, cell_w: float, cell_h: float, aspect: float) -> tuple[int, int]:
+    """(columns, rows) of a grid of `count` cells of (`cell_w`, `cell_h`) whose width over
+    height is about `aspect`, with no row emptier than it must be."""
+    if count <= 0:
+        return 0, 0
+    columns = round(math.sqrt(count * aspect * cell_h / cell_w))
+    columns = max(1, min(count, columns))
+    rows = math.ceil(count / columns)
+    return math.ceil(count / rows), rows
 
 
 def _spread_columns(
@@ -134,13 +165,14 @@ def _spread_columns(
     return ys, through
 
 
-def _route(start: Point, end: Point, through: list[float], first_layer: int) -> list[Point]:
-    """The edge's polyline: fixed points (each dummy slot crossed straight, column-wide)
-    joined by horizontal-tangent cubics."""
+def _route(
+    start: Point, end: Point, through: list[float], columns: list[tuple[float, float]]
+) -> list[Point]:
+    """The edge's polyline: fixed points (each dummy slot crossed straight, column-wide;
+    `columns`: (left, width) of each column crossed) joined by horizontal-tangent cubics."""
     fixed = [start]
-    for k, y in enumerate(through):
-        left = (first_layer + 1 + k) * COLUMN_PITCH
-        fixed += [(left, y), (left + COLUMN_W, y)]
+    for y, (left, width) in zip(through, columns, strict=True):
+        fixed += [(left, y), (left + width, y)]
     fixed.append(end)
     points = [start]
     for i in range(0, len(fixed) - 1, 2):

@@ -1,5 +1,6 @@
 """The timeline: a Gantt chart of node executions, one bar per attempt (retries are
-separate bars), one lane per slot in use (whole-numbered), coloured by outcome, live.
+separate bars), one lane per slot in use (whole-numbered), coloured by outcome, live; an
+agent's child runs' calls too, named after the child (`research#1/fetch_2`).
 
 Drawn batched (docs/design.md §6.4): one BarGraphItem per state colour, fed numpy arrays, so
 20,000 bars stay smooth. Blocks of the event loop are shaded bands behind the bars; the
@@ -94,6 +95,9 @@ class TimelinePanel(QWidget):
         step = max(1, math.ceil((tracker.lanes if tracker is not None else 1) / LANE_LABELS))
         assert self.plot is not None
         self.plot.getAxis("left").setTickSpacing(step, step)
+        # With child runs the lanes are the family's calls in flight, not this run's slots.
+        family = tracker is not None and bool(getattr(tracker.run, "children", ()))
+        self.plot.setLabel("left", "call in flight (child runs' too)" if family else "slot")
         origin = self.origin()
         now = time.time()
         assert self.bands is not None and self.critical_item is not None

@@ -83,12 +83,15 @@ class RunTracker:
         self._node_lines = NodeLines(self.messages)
         self.changed_nodes: set[str] = set()
         # Timeline: one bar per attempt, [node_id, start, end or None, state, lane]. A
-        # running attempt takes the lowest free lane, so lanes are the slots in use.
+        # running attempt takes the lowest free lane, so lanes are the slots in use (with
+        # child runs: the calls in flight in the family). A child's call is keyed
+        # `research#1/fetch_0`.
         self.bars: list[list] = []
         self.workers: dict[str, str | None] = {}  # node id -> remote worker it ran on
         self._open_bars: dict[str, int] = {}
         self._free_lanes: list[int] = []
         self.lanes = 0
+        self._prefix: str | None = None  # (see `_child_prefix`)
         self.added_nodes = 0
         # Occupancy times are seconds from here: the run's start (a stored run started
         # long ago), or now for a run about to start.
@@ -194,10 +197,29 @@ class RunTracker:
         return False
 
     def _track_bar(self, node: Node, state: NodeState, at: float) -> None:
-        node_id = node.id
+        if node.kind is NodeKind.MAP:
+            return  # a map only groups its items: it holds no slot, it gets no bar
+        self._bar(node.id, state, at)
+        # A child run's calls are on its parent's timeline too (and its parent's), marked
+        # with the child as the graph view keys them (`research#1/fetch_0`): a click on
+        # one selects it there.
+        tracker, key = self, node.id
+        while tracker.parent is not None:
+            key = tracker._child_prefix() + key
+            tracker = tracker.parent
+            tracker._bar(key, state, at)
+
+    def _child_prefix(self) -> str:
+        """`name#k/`: this child run is its parent's k-th (as `agent_model` names it)."""
+        if self._prefix is None:
+            assert self.parent is not None
+            children = self.parent.run.children
+            k = next((k for k, child in enumerate(children) if child is self.run), 0)
+            self._prefix = f"{self.run.name}#{k}/"
+        return self._prefix
+
+    def _bar(self, node_id: str, state: NodeState, at: float) -> None:
         if state is RUNNING:
-            if node.kind is NodeKind.MAP:
-                return  # a map only groups its items: it holds no slot, it gets no bar
             lane = heapq.heappop(self._free_lanes) if self._free_lanes else self._new_lane()
             self._open_bars[node_id] = len(self.bars)
             self.bars.append([node_id, at, None, state, lane])

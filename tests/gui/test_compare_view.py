@@ -99,3 +99,23 @@ def test_compare_two_runs_from_history(qtbot, history_window, tmp_path):
     assert (dialog.a.id, dialog.b.id) == (first.id, second.id)
     assert dialog.changed["step_2"] == "state_changed"
     dialog.close()
+
+
+def test_every_column_is_in_view_at_the_default_size(qtbot, window, tmp_path):
+    """The table's splitter gave it a third of the window: its seconds, ratio and outputs
+    columns were hidden behind the graph. At the default size they are all in view, and
+    the graph keeps room of its own."""
+    two_runs(qtbot, window, tmp_path)
+    select_both(window)
+    window.compare_flow.action.trigger()
+    dialog = shown_dialog(qtbot, window)
+    qtbot.waitExposed(dialog)
+    table = dialog.table
+    qtbot.waitUntil(lambda: table.viewport().width() > 0)
+    room = table.viewport().width()
+    for column, name in enumerate(COLUMNS):
+        left = table.columnViewportPosition(column)
+        assert left >= 0 and left + table.columnWidth(column) <= room, name
+        assert table.columnWidth(column) >= table.horizontalHeader().sectionSizeHint(column), name
+    assert not table.horizontalScrollBar().isVisible()
+    assert dialog.graph.width() >= 400

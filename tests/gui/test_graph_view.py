@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QDockWidget
 
 from graphdeck import NodeState, RunState
 from guisupport import EXAMPLES, load, run_and_wait, set_inputs
-from layout_support import SHUFFLED_TREE, write
+from layout_support import SHUFFLED_TREE, overlaps, write
 
 FAILING_FANOUT = """
 from graphdeck import graphify, tool
@@ -97,6 +97,40 @@ def test_group_pages_collapse_and_inspector(qtbot, window, tmp_path) -> None:
     assert view.drawing.nodes[view.drawing.where["square_5"]].kind == "group"
 
 
+def test_an_opened_page_is_a_grid_readable_at_fit(qtbot, window, tmp_path) -> None:
+    """A page of 400 members was one column 19,000 units tall: at F (fit) a zoom of 0.04,
+    nothing legible. It is a grid shaped like the view, its frame a block of the layout."""
+    window.resize(1400, 860)
+    load(qtbot, window, write(tmp_path / "failing_fanout.py", FAILING_FANOUT))
+    view = window.graph_view
+    laid_out(qtbot, view)
+    key = next(k for k, members in view.drawing.groups.items() if len(members) == 10000)
+    view.expand_group(key, 400)
+    qtbot.waitUntil(lambda: "square_400" in view.drawing.where and not view.layouts.busy)
+    page = [b for b in view.drawing.nodes if b.kind == "node" and b.key.startswith("square_")]
+    assert len(page) == 400 and page[0].key == "square_400"
+    assert overlaps(view.drawing.to_json()) == 0  # no box over another
+    columns, rows = len({b.x for b in page}), len({b.y for b in page})
+    assert columns > 4 and rows < 100 and columns * rows >= 400
+    left, top = min(b.x for b in page), min(b.y for b in page)
+    right, bottom = max(b.x + b.w for b in page), max(b.y + b.h for b in page)
+    viewport = view.viewport().size()
+    ratio = ((right - left) / (bottom - top)) / (viewport.width() / viewport.height())
+    assert 0.5 < ratio < 2  # about the view's shape
+    assert (page[1].x, page[1].y) == (page[0].x + page[0].w + 16, page[0].y)  # row by row
+    (frame,) = [f for f in view.drawing.frames if f.key == key]
+    assert frame.label.endswith("401–800 of 10,000")
+    assert frame.x < left and frame.y < top and frame.x + frame.w > right
+    assert frame.y + frame.h > bottom
+    total = view.drawing.nodes[view.drawing.where["total_0"]]
+    assert total.x > frame.x + frame.w  # the next layer starts after the grid
+    into = [e for e in view.drawing.edges if view.drawing.nodes[e.target].key == "total_0"]
+    assert len(into) == 400 and {e.points[0] for e in into} == {into[0].points[0]}
+    assert into[0].points[0][0] == frame.x + frame.w  # out of the frame's side
+    window.graph_actions.fit_action.trigger()
+    assert view.transform().m11() > 0.2  # F: the page whole, boxes still boxes
+
+
 def test_find_as_you_type_and_next_failed(qtbot, window, tmp_path) -> None:
     failed_fanout_run(qtbot, window, tmp_path)
     view, bar = window.graph_view, window.find_bar
@@ -118,6 +152,58 @@ def test_find_as_you_type_and_next_failed(qtbot, window, tmp_path) -> None:
     qtbot.waitUntil(lambda: view.selected_key == "square_1777")
     window.graph_actions.previous_failed_action.trigger()
     qtbot.waitUntil(lambda: view.selected_key == "square_777")
+
+
+TWO_FANOUTS = """
+from graphdeck import graphify, tool
+
+@tool(outputs=["y"])
+async def square(x: int):
+    if x == 7:
+        raise ValueError("cannot square 7")
+    return {"y": x * x}
+
+@tool(outputs=["y"])
+async def cube(x: int):
+    return {"y": x ** 3}
+
+@tool(outputs=["total"])
+async def total(ys: list):
+    return {"total": sum(ys)}
+
+@graphify(name="two_fanouts", outputs=["squares", "cubes"])
+def two_fanouts(n=500):
+    squares = total(ys=[square(x=i).y for i in range(n)])
+    return {"squares": squares.total, "cubes": total(ys=[cube(x=i).y for i in range(n)]).total}
+"""
+
+
+def test_the_group_tab_follows_find_to_the_members_group(qtbot, window, tmp_path) -> None:
+    """Find landed on a member and the Group tab still showed another group (or, after a
+    click on nothing, no group at all): it shows the group of what is selected."""
+    load(qtbot, window, write(tmp_path / "two_fanouts.py", TWO_FANOUTS))
+    window.controls.policy_combo.setCurrentText("continue")
+    assert run_and_wait(qtbot, window).state is RunState.FAILED
+    view, groups, bar = window.graph_view, window.details.group_inspector, window.find_bar
+    laid_out(qtbot, view)
+    squares = view.group_of("square_7")
+    cubes = view.group_of("cube_0")
+    assert squares and cubes and squares != cubes
+    qtbot.waitUntil(lambda: groups.key == squares)  # the run opened on its failed group
+    window.graph_actions.find_action.trigger()
+    bar.field.setText("cube_456")  # a member paged out of a closed group
+    qtbot.waitUntil(lambda: view.group_page(cubes) == (400, 500) and not view.layouts.busy)
+    assert view.selected_key == "cube_456"
+    assert window.details.inspector.node is view.nodes["cube_456"]
+    assert groups.key == cubes and groups.page == (400, 500)
+    assert "showing 401–500 of 500" in groups.summary.text()
+    view.click_at(QPointF(-1000, -1000))  # on nothing: no group
+    assert groups.key is None
+    bar.field.setText("square_3")
+    qtbot.waitUntil(lambda: view.selected_key == "square_3")
+    assert groups.key == squares
+    view.select_node("total_0")  # in no group
+    assert groups.key is None
 
 
 def test_state_filter_fades_what_it_hides(qtbot, window, tmp_path) -> None:
