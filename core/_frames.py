@@ -1,8 +1,10 @@
 """Which frames of a traceback or stack are the user's code.
 
 Errors and warnings point at the user's line (`pipeline.py:12`), not at graphdeck's or a
-library's: a frame is the user's when its file is outside graphdeck, the standard library
-and installed packages.
+library's: a frame is the user's when its file is outside graphdeck, the standard library,
+installed packages and the environment's scripts (the `graphdeck` launcher's
+`sys.exit(main())` is at the bottom of every stack in the monitor: a block that showed
+nothing else was blamed on "graphdeck:6").
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ _LIBRARY_DIRS = tuple(
     sorted(
         {
             str(Path(sysconfig.get_paths()[key]).resolve())
-            for key in ("stdlib", "platstdlib", "purelib", "platlib")
+            for key in ("stdlib", "platstdlib", "purelib", "platlib", "scripts")
         }
     )
 )

@@ -281,3 +281,21 @@ def test_a_loop_waiting_in_its_selector_is_idle_not_blocked() -> None:
     sampler.join()
     assert _idle(seen["frame"])
     assert not _idle(sys._getframe())  # running code is not idle
+
+
+def test_the_environments_launcher_scripts_are_not_user_code() -> None:
+    """The `graphdeck` launcher's `sys.exit(main())` is at the bottom of every stack in
+    the monitor: a block of Qt's own work was blamed on "graphdeck:6"."""
+    import sysconfig
+    from pathlib import Path
+
+    from graphdeck._frames import is_monitor_file, is_user_file, monitor_dir
+    from graphdeck._watchdog import Block
+
+    launcher = str(Path(sysconfig.get_paths()["scripts"]) / "graphdeck")
+    assert not is_user_file(launcher)
+    assert is_user_file(HERE)
+    app = str(Path(monitor_dir()) / "app.py")
+    exec_ = (app, 40, "run", "app.exec()")
+    block = Block([(launcher, 6, "<module>", "sys.exit(main())"), exec_], None, 0.0)
+    assert block.where == exec_ and is_monitor_file(app)  # "the monitor itself"
