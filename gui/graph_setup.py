@@ -9,6 +9,7 @@ valid inputs are enough.
 from __future__ import annotations
 
 from collections.abc import Hashable
+from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
 
@@ -49,6 +50,11 @@ class GraphSetup(QObject):
         # Invariant: True between the document's `loading` and its `loaded` or `failed`
         # (its graphs are the previous file's meanwhile).
         self._file_loading = False
+        # Invariant: (file, graph name, its declared max_concurrency) whose options the
+        # controls show; None when they show none. A reload of that same graph (the file
+        # was saved) keeps what the user set in the form.
+        self._shown: tuple[Path | None, str, int | None] | None = None
+        self._typed: dict[str, str] = {}  # the form's texts when a reload failed (cleared)
         self._connect_signals()
 
     def _connect_signals(self) -> None:
@@ -115,6 +121,7 @@ class GraphSetup(QObject):
     @Slot(str)
     def _on_document_failed(self, message: str) -> None:
         self._file_loading = False
+        self._typed = self._typed or self._controls.inputs_form.texts()
         self._controls.show_load_failed(str(self._document.path), message)
         self._request_preview()
 
@@ -133,12 +140,22 @@ class GraphSetup(QObject):
     def _on_controls_graph_changed(self) -> None:
         graph = self.selected_graph()
         if graph is None:
+            self._shown = None
             self._controls.set_graph_inputs((), {}, None)
             return
         texts = {name: show_default(value) for name, value in graph.defaults.items()}
         texts.update(self._remembered.inputs(self._document.path, graph.name))
+        cap = graph.max_concurrency
+        shown, self._shown = self._shown, (self._document.path, graph.name, cap)
+        typed, self._typed = self._typed, {}
+        if shown is not None and shown[:2] == self._shown[:2]:
+            # The same graph, reloaded: the user's typed inputs and cap stay (a cap the
+            # file now declares differently is the file's new word).
+            texts.update(typed or self._controls.inputs_form.texts())
+            if cap == shown[2]:
+                cap = self._controls.cap_spin.value()
         # The form says whether the new inputs are valid: that asks for the preview.
-        self._controls.set_graph_inputs(graph.inputs, texts, graph.max_concurrency)
+        self._controls.set_graph_inputs(graph.inputs, texts, cap)
 
     @Slot(bool)
     def _on_inputs_form_validity_changed(self, _valid: bool) -> None:

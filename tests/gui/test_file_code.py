@@ -89,3 +89,46 @@ def test_opening_a_file_takes_the_selected_runs_graph_off_the_screen(qtbot, wind
     assert window.progress_label.text() == ""
     assert not any(node_id.startswith("step_") for node_id in window.graph_view.nodes)
     assert "reduce_sum_0" in window.graph_view.nodes  # the new file's own graph
+
+
+KEEPS = """
+from graphdeck import graphify, tool
+
+@tool(outputs=["v"])
+async def double(x):
+    return {"v": 2 * x}
+
+@graphify(outputs=["v"])
+def doubled(n=3):
+    return {"v": double(x=n).v}
+"""
+
+
+CAPPED = """
+from graphdeck import graph_fn
+
+@graph_fn(name="doubled", max_concurrency=8)
+async def doubled(n=3, *, context):
+    return {"v": (await double(x=n))["v"]}
+"""
+
+
+def test_saving_the_file_keeps_the_cap_and_inputs_the_user_set(qtbot, window, tmp_path) -> None:
+    """A fix-and-save loop must not change how the next run behaves: the cap went back to
+    4 (and typed inputs to their defaults) on every reload."""
+    path = tmp_path / "keeps.py"
+    path.write_text(KEEPS)
+    load(qtbot, window, path)
+    controls = window.controls
+    controls.cap_spin.setValue(32)
+    controls.inputs_form.fields["n"].setText("7")
+    with qtbot.waitSignal(window.document.loaded, timeout=10000):
+        path.write_text(KEEPS + "# saved again\n")
+    assert controls.cap_spin.value() == 32 and controls.inputs_form.texts() == {"n": "7"}
+    _break(qtbot, window, path)
+    with qtbot.waitSignal(window.document.loaded, timeout=10000):
+        path.write_text(KEEPS)
+    assert controls.cap_spin.value() == 32 and controls.inputs_form.texts() == {"n": "7"}
+    with qtbot.waitSignal(window.document.loaded, timeout=10000):  # the file says otherwise
+        path.write_text(KEEPS.split("@graphify")[0] + CAPPED)
+    assert controls.cap_spin.value() == 8 and controls.inputs_form.texts() == {"n": "7"}
