@@ -7,6 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractListModel,
+    QItemSelectionModel,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -149,7 +150,7 @@ class RunsList(QListView):
         self.selectionModel().currentRowChanged.connect(self._on_selection_current_row_changed)
 
     def select(self, tracker: RunTracker) -> None:
-        self.setCurrentIndex(self.model().index(self.model().row_of(tracker)))
+        self.select_row(self.model().row_of(tracker))
 
     def selected_trackers(self) -> list[RunTracker]:
         """The runs selected, in the list's order."""
@@ -157,11 +158,17 @@ class RunsList(QListView):
         return [t for t in map(self.model().tracker, rows) if t is not None]
 
     def select_row(self, row: int) -> None:
-        self.setCurrentIndex(self.model().index(row))
+        """That run alone: `setCurrentIndex` would read the keyboard's modifiers, and a run
+        started with Ctrl+Return was added to the selection (two runs to compare)."""
+        self._select_only(self.model().index(row))
 
     def clear_selection(self) -> None:
         """Select no run: every view shows none."""
-        self.setCurrentIndex(QModelIndex())
+        self._select_only(QModelIndex())
+
+    def _select_only(self, index: QModelIndex) -> None:
+        flags = QItemSelectionModel.SelectionFlag
+        self.selectionModel().setCurrentIndex(index, flags.ClearAndSelect | flags.Rows)
 
     def texts(self) -> list[str]:
         """Every row as shown."""

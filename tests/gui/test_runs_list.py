@@ -77,6 +77,24 @@ def test_child_runs_inserted_above_keep_the_selection_on_its_run(qapp, qtbot) ->
     assert selected == [later, parent]
 
 
+def test_a_run_selected_with_ctrl_held_is_selected_alone(qapp, qtbot) -> None:
+    """A run started with Ctrl+Return is selected while Ctrl is still down: it was added
+    to the selection, and "Compare two runs" offered two unrelated runs."""
+    controller = RunController()
+    view = RunsList(RunsListModel(controller))
+    qtbot.addWidget(view)
+    view.show()
+    first, second = tracker("a", "1"), tracker("b", "2")
+    add(controller, 0, first, second)
+    view.select(first)
+    qtbot.keyPress(view, Qt.Key.Key_Control, Qt.KeyboardModifier.ControlModifier)
+    try:
+        view.select(second)
+        assert view.selected_trackers() == [second]
+    finally:
+        qtbot.keyRelease(view, Qt.Key.Key_Control)
+
+
 def test_progress_reads_state_counts_and_time(qapp) -> None:
     shown = tracker("g", "1")
     assert progress_text(shown) == "g: running  |    |  slots 0/4  |  0.0 s"
