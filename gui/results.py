@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections import Counter
 from typing import Any
 
@@ -110,10 +111,53 @@ class ResultsPanel(QWidget):
             set_wrapped_text(self.summary, f"{run.name}: {run.state.value}…")
             self.outputs.setPlainText("")
             return
-        text = show_value(run.outputs or {}, limit=100_000)
+        text = outputs_text(run.outputs or {}, limit=OUTPUTS_LIMIT)
         if run.error is not None:
             set_wrapped_text(self.summary, f"{run.name}: {run.state.value} — {run.error}")
         else:
             set_wrapped_text(self.summary, f"{run.name}: {run.state.value}")
         if self.outputs.toPlainText() != text:
             self.outputs.setPlainText(text)
+
+
+#: characters of the run's outputs shown (a huge value is cut, never built whole)
+OUTPUTS_LIMIT = 100_000
+
+
+def outputs_text(outputs: dict[str, Any], limit: int) -> str:
+    """The run's outputs: indented JSON when they fit in `limit`; else each under its name
+    within an equal share, a value cut short saying how big it is. (A 50 MB output filled
+    the whole text and hid the others, and nothing said it was cut.)"""
+    whole = show_value(outputs, limit)
+    if len(whole) <= limit or len(outputs) == 0:  # (cut: `limit` characters and "…")
+        return whole
+    share = max(limit // len(outputs), 1_000)
+    parts = []
+    for name, value in outputs.items():
+        text = show_value(value, share)
+        size = size_words(value)
+        if size:  # (the text is cut with "…" or "...": say of what)
+            text += f"\n({size})"
+        parts.append(f"{name}:\n{textwrap.indent(text, '  ')}")
+    return "\n\n".join(parts)
+
+
+#: values of at least this many characters or items say their size beside their text
+BIG = 1_000
+
+
+def size_words(value: Any) -> str:
+    """How big a big `value` is, in words ("a str of 50,000,000 characters"); "" when
+    it is small or has no length."""
+    try:
+        size = len(value)
+    except TypeError:
+        return ""
+    if size < BIG:
+        return ""
+    kind = type(value).__name__
+    if isinstance(value, str):
+        return f"a str of {size:,} characters"
+    if isinstance(value, bytes | bytearray):
+        return f"{kind}: {size:,} bytes"
+    return f"a {kind} of {size:,} items"
