@@ -302,7 +302,7 @@ def test_nested_graphify_is_drawn_as_a_framed_subgraph(qtbot, window, tmp_path) 
 def test_window_layout_is_remembered(qtbot, gui_loop, settings, window) -> None:
     # The offscreen screen is 800 px wide, narrower than the window's minimum width, so
     # restoreGeometry clamps the width; the height and the dock layout round-trip.
-    window.resize(window.width(), 503)
+    window.resize(window.width(), 583)
     window.findChild(QDockWidget, "dock-details").close()  # the user closed a panel
     with qtbot.waitSignal(window.closed):
         window.close()
@@ -310,8 +310,18 @@ def test_window_layout_is_remembered(qtbot, gui_loop, settings, window) -> None:
 
     again = MainWindow(settings)
     qtbot.addWidget(again)
-    assert again.height() == 503
+    assert again.height() == 583
     assert again.findChild(QDockWidget, "dock-details").isHidden()
+
+
+def test_the_window_and_its_panels_keep_a_usable_size(qtbot, window) -> None:
+    """Shrunk to 640 x 420 the panels overlapped (the runs list over the status bar), and
+    a details panel squeezed to its tabs' scroll arrows stayed so once the window grew."""
+    window.resize(640, 420)
+    assert window.width() >= 1000 and window.height() >= 560
+    details = window.findChild(QDockWidget, "dock-details")
+    window.resizeDocks([details], [50], Qt.Orientation.Horizontal)
+    qtbot.waitUntil(lambda: details.width() >= 380, timeout=5000)
 
 
 def test_wheel_zooms_and_reload_on_demand(qtbot, window, tmp_path) -> None:
