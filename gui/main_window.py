@@ -187,7 +187,7 @@ class MainWindow(QMainWindow):
         )
         run_menu = self.menuBar().addMenu("&Run")
         run_menu.addActions(run_actions)
-        toolbar = self.addToolBar("Main")
+        toolbar = self.addToolBar("Toolbar")  # (its name in menus)
         toolbar.setObjectName("toolbar-main")
         toolbar.addActions([self.open_action, self.reload_action, *run_actions])
         self.graph_actions = GraphActions(self, toolbar)
