@@ -98,6 +98,7 @@ class TimelinePanel(QWidget):
         # Slots are whole numbers: ticks on them only, a few labels however many lanes.
         step = max(1, math.ceil((tracker.lanes if tracker is not None else 1) / LANE_LABELS))
         assert self.plot is not None
+        self.plot.setVisible(tracker is not None)  # no run: no axes of the last one either
         self.plot.getAxis("left").setTickSpacing(step, step)
         # With child runs the lanes are the family's calls in flight, not this run's slots.
         family = tracker is not None and bool(getattr(tracker.run, "children", ()))

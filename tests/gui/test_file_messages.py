@@ -65,7 +65,7 @@ def test_a_build_error_clears_the_last_run_and_is_said_the_same_everywhere(
     assert window.current is None
     timeline = window.details.timeline
     assert timeline.tracker is None and _bars(window) == 0  # the tab on screen let go of it
-    assert "No run selected" in timeline.selection.text()
+    assert "No run selected" in timeline.selection.text() and not timeline.plot.isVisible()
 
     panel = window.controls.error_label.text()
     status = window.statusBar().currentMessage()
