@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 from graphdeck import Node, NodeState
 
 from .drawing import Drawing, DrawnNode, elide
+from .group_bar import problem_colour, problem_text, segments, text_colour
 from .theme import CANVAS_COLOURS, NODE_COLOURS
 
 #: below this zoom, boxes are drawn without text or bars (cheap at 100k)
@@ -83,6 +84,10 @@ def paint_boxes(
             node = drawing.nodes[i]
             key = (box_colour(node, counts.get(i)), i in marks.faded)
             by_colour.setdefault(key, []).append(QRectF(node.x, node.y, node.w, node.h))
+            bad = problem_colour(counts.get(i))  # members that ended badly: a strip
+            if bad is not None:
+                strip = QRectF(node.x, node.y + node.h * 2 / 3, node.w, node.h / 3)
+                by_colour.setdefault((bad, i in marks.faded), []).append(strip)
         painter.setPen(Qt.PenStyle.NoPen)
         for (colour, faded), rects in by_colour.items():
             painter.setBrush(_colour(colour, faded))
@@ -132,22 +137,33 @@ def _paint_box(
         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
         elide(node.label, 28),
     )
-    if counts:
+    problems = problem_text(counts)
+    if problems and counts:  # a thinner bar, and under it what ended badly
+        _paint_bar(
+            painter, QRectF(node.x + 8, node.y + 24, node.w - 16, node.h - 45), counts, faded
+        )
+        line = QRectF(node.x + 8, node.y + node.h - 19, node.w - 16, 17)
+        painter.setPen(_colour(text_colour(counts), faded))
+        painter.drawText(
+            line,
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            painter.fontMetrics().elidedText(
+                problems, Qt.TextElideMode.ElideRight, int(line.width())
+            ),
+        )
+    elif counts:
         _paint_bar(painter, QRectF(node.x + 8, node.y + 28, node.w - 16, 16), counts, faded)
 
 
 def _paint_bar(painter: QPainter, bar: QRectF, counts: Counter[NodeState], faded: bool) -> None:
-    """Per-state counts as one stacked bar, in the states' order."""
-    total = max(1, sum(counts.values()))
+    """Per-state counts as one stacked bar, in the states' order, no state thinner than
+    `group_bar.MIN_SEGMENT` (20 failed of 20,000 stay visible)."""
     x = bar.left()
     painter.setPen(Qt.PenStyle.NoPen)
-    for state in NodeState:
-        n = counts.get(state, 0)
-        if n:
-            width = bar.width() * n / total
-            painter.setBrush(_colour(NODE_COLOURS[state], faded))
-            painter.drawRect(QRectF(x, bar.top(), width, bar.height()))
-            x += width
+    for state, width in segments(counts, bar.width()):
+        painter.setBrush(_colour(NODE_COLOURS[state], faded))
+        painter.drawRect(QRectF(x, bar.top(), width, bar.height()))
+        x += width
 
 
 def _outline(

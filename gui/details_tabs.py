@@ -67,7 +67,7 @@ class DetailsTabs(QTabWidget):
         self.group_inspector.show_group(None)
         if tracker is not None:
             self._append_messages(tracker)
-            self._refresh_shown()
+        self._refresh_shown()  # (no run: the tab on screen no longer shows the last one)
 
     def refresh_from(self, tracker: RunTracker) -> None:
         """New events arrived for `tracker` (ignored unless it is the run shown)."""

@@ -42,7 +42,11 @@ class GraphActions(QObject):
         self.panels_menu = menu.addMenu("&Panels")
         for dock in window.findChildren(QDockWidget):
             self.panels_menu.addAction(dock.toggleViewAction())
-        self.panels_menu.addAction(toolbar.toggleViewAction())
+        # Not a panel: its own item ("Toolbar", as desktop apps call it), where hiding it
+        # by mistake while bringing back a panel is unlikely.
+        self.toolbar_action = toolbar.toggleViewAction()
+        self.toolbar_action.setText("&Toolbar")
+        menu.addAction(self.toolbar_action)
         self.menu = menu
         self._connect_signals()
 

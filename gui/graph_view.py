@@ -124,6 +124,7 @@ class GraphView(GraphNavigation, QGraphicsView):
         self._keys_by_node: dict[int, str] | None = None  # (id of a node) -> its key
         self._fitted = False  # the user chose a zoom (or a selection's): keep it
         self._whole_asked = False  # the user asked for the whole graph (F): no readable start
+        self._hint = EMPTY_HINT  # what the empty canvas says (see `set_empty_hint`)
         self._boxes: BoxesItem | None = None
         self._path_item: QGraphicsPathItem | None = None
         self.layouts = LayoutRunner(self)
@@ -534,9 +535,15 @@ class GraphView(GraphNavigation, QGraphicsView):
         painter.save()
         painter.resetTransform()
         painter.setPen(QColor(CANVAS_COLOURS["hint"]))
-        painter.drawText(self.viewport().rect(), Qt.AlignmentFlag.AlignCenter, EMPTY_HINT)
+        room = self.viewport().rect().adjusted(24, 24, -24, -24)
+        painter.drawText(room, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self._hint)
         painter.restore()
 
     def empty_hint(self) -> str | None:
         """What the empty canvas says (None: it shows a graph)."""
-        return None if self.drawing.nodes else EMPTY_HINT
+        return None if self.drawing.nodes else self._hint
+
+    def set_empty_hint(self, text: str) -> None:
+        """Say `text` on the canvas while it is empty ("": how to open a graph file)."""
+        self._hint = text or EMPTY_HINT
+        self.viewport().update()

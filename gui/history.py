@@ -57,6 +57,9 @@ TRACE_FILTER = "Chrome trace, opens in Perfetto (*.trace.json)"
 JSON_FILTER = "Run as JSON (*.json)"
 #: typing a graph name asks for a query per key: query once the typing pauses this long
 FILTER_DEBOUNCE_MS = 150
+#: no column wider than this: a long graph or file name is elided (its row's tooltip has
+#: it whole), so state, graph and date show in the pane at the window's first size
+COLUMN_MAX_WIDTH = 130
 
 
 class HistoryPanel(QWidget):
@@ -110,7 +113,9 @@ class HistoryPanel(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setMaximumSectionSize(COLUMN_MAX_WIDTH)  # a long name is elided, not the state
         self._lay_out()
         self._connect_signals()
 

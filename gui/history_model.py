@@ -33,8 +33,10 @@ def short_paths(paths: set[str]) -> dict[str, str]:
 
 
 class HistoryModel(QAbstractTableModel):
-    HEADERS = ("date", "started", "graph", "file", "state", "nodes", "time", "run")
-    DATE, STARTED, GRAPH, FILE, STATE, NODES, TIME, RUN = range(8)
+    # What tells runs apart first, so that it shows in the pane at its first width: the
+    # state, the graph and when; then the rest (see `history.COLUMN_MAX_WIDTH`).
+    HEADERS = ("state", "graph", "date", "started", "time", "nodes", "file", "run")
+    STATE, GRAPH, DATE, STARTED, TIME, NODES, FILE, RUN = range(8)
 
     def __init__(self) -> None:
         super().__init__()
@@ -66,7 +68,7 @@ class HistoryModel(QAbstractTableModel):
             return QColor(run_colour(run.state))
         if role == Qt.ItemDataRole.ToolTipRole:
             started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run.started_at or 0))
-            return "\n".join(filter(None, [started, run.file, run.error]))
+            return "\n".join(filter(None, [run.graph, started, run.file, run.error]))
         if role == Qt.ItemDataRole.DisplayRole:
             return self._text(run, column)
         return None

@@ -43,6 +43,7 @@ from .critical_path_view import CriticalPathToggle
 from .details_tabs import DetailsTabs
 from .dialogs import YES, ask_graph_file, ask_yes_no
 from .document import GraphDocument
+from .file_messages import FileMessages
 from .find_bar import FindBar
 from .graph_actions import GraphActions
 from .graph_setup import GraphSetup
@@ -109,6 +110,7 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self.setup = GraphSetup(self.document, self.controls, self.preview, self.remembered, self)
         self._connect_signals()
+        self.file_messages = FileMessages(self)  # the status bar and empty canvas on the file
         # (after the window's own connections: they see `current` already updated)
         self.block_marks = BlockMarks(self)
         self.critical_path = CriticalPathToggle(self)
@@ -187,7 +189,7 @@ class MainWindow(QMainWindow):
         )
         run_menu = self.menuBar().addMenu("&Run")
         run_menu.addActions(run_actions)
-        toolbar = self.addToolBar("Main")
+        toolbar = self.addToolBar("Toolbar")  # (its name in menus)
         toolbar.setObjectName("toolbar-main")
         toolbar.addActions([self.open_action, self.reload_action, *run_actions])
         self.graph_actions = GraphActions(self, toolbar)
@@ -210,8 +212,6 @@ class MainWindow(QMainWindow):
         self.housekeeping.problem.connect(self.statusBar().showMessage)
 
         self.document.loading.connect(self._on_document_loading)
-        self.document.loaded.connect(self._on_document_loaded)
-        self.document.failed.connect(self._on_document_failed)
         self.setup.ready_changed.connect(self._on_setup_ready_changed)
         self.setup.preview_changed.connect(self._on_setup_preview_changed)
         self.setup.note_changed.connect(self._on_setup_note_changed)
@@ -304,20 +304,9 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_document_loading(self, path: str) -> None:
-        self.statusBar().showMessage(f"loading {Path(path).name} …")  # Ctrl+R says so too
         # A run of another file must not stay on screen as if it were the new file's.
         if self.current is not None and self.current.file != Path(path):
             self.controls.runs_list.clear_selection()
-
-    @Slot()
-    def _on_document_loaded(self) -> None:
-        name, count = getattr(self.document.path, "name", ""), len(self.document.graphs)
-        self.statusBar().showMessage(f"loaded {name}: {count} graph(s)", 5000)
-
-    @Slot(str)
-    def _on_document_failed(self, _message: str) -> None:
-        name = getattr(self.document.path, "name", "the graph file")
-        self.statusBar().showMessage(f"could not load {name} (the reason is under it)", 8000)
 
     def selected_graph(self) -> GraphDef | None:
         return self.setup.selected_graph()

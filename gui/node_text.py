@@ -78,7 +78,10 @@ def user_traceback(error: BaseException) -> str:
 
 def _state_line(node: Node) -> str:
     colour = NODE_COLOURS[node.state]
-    attempt = f" · attempt {node.attempt}" if node.attempt else " · not run yet"
+    if node.attempt:
+        attempt = f" · attempt {node.attempt}"
+    else:  # an end without an attempt (skipped, cancelled before it ran) is for good
+        attempt = " · did not run" if node.state.is_terminal else " · not run yet"
     return (
         f"<p>tool <b>{html.escape(node.tool.name)}</b> · state "
         f"<b style='color:{colour}'>{node.state.value}</b>{attempt}</p>"
@@ -145,6 +148,7 @@ def inputs_html(node: Node) -> str:
     """One row per input: where it comes from (`← step_0.done`) and its value once known."""
     declared = node.declared_inputs
     resolved = node.resolved_inputs
+    ended = node.state.is_terminal  # unresolved then means never: it will not run now
     if not declared:
         return f"<p style='color:{GREY}'>none</p>"
     rows = []
@@ -153,7 +157,8 @@ def inputs_html(node: Node) -> str:
         if resolved is not None and name in resolved:
             shown = html.escape(short_repr(resolved[name], 2000))
         elif sources:
-            shown = f"<span style='color:{GREY}'>not known yet</span>"
+            pending = "never resolved (the node did not run)" if ended else "not known yet"
+            shown = f"<span style='color:{GREY}'>{pending}</span>"
         else:
             shown = html.escape(short_repr(value, 2000))
         origin = html.escape(sources) if sources else ""

@@ -30,6 +30,8 @@ from .tracker import RunTracker
 BAR_HEIGHT = 0.8
 #: at most about this many labelled lanes on the slot axis
 LANE_LABELS = 10
+CLICK_A_BAR = "Click a bar to select its node."
+NO_RUN = "No run selected: select one in the runs list or the history."
 
 
 class TimelinePanel(QWidget):
@@ -41,7 +43,7 @@ class TimelinePanel(QWidget):
         super().__init__(parent)
         self.plot: pg.PlotWidget | None = None
         self.items: dict[NodeState, pg.BarGraphItem] = {}
-        self.selection = ElidedLabel("Click a bar to select its node.")
+        self.selection = ElidedLabel(NO_RUN)
         self.selection.setObjectName("timeline-selection")
         self._layout = QVBoxLayout(self)
         self._layout.addWidget(self.selection)
@@ -87,6 +89,8 @@ class TimelinePanel(QWidget):
         return tracker.run.started_at or tracker.bars[0][1]
 
     def show_tracker(self, tracker: RunTracker | None) -> None:
+        if tracker is not self.tracker:  # what was said of the last run's bar is gone
+            self.selection.setText(NO_RUN if tracker is None else CLICK_A_BAR)
         self.tracker = tracker
         if self.plot is None:
             self._build_plot()
@@ -94,6 +98,7 @@ class TimelinePanel(QWidget):
         # Slots are whole numbers: ticks on them only, a few labels however many lanes.
         step = max(1, math.ceil((tracker.lanes if tracker is not None else 1) / LANE_LABELS))
         assert self.plot is not None
+        self.plot.setVisible(tracker is not None)  # no run: no axes of the last one either
         self.plot.getAxis("left").setTickSpacing(step, step)
         # With child runs the lanes are the family's calls in flight, not this run's slots.
         family = tracker is not None and bool(getattr(tracker.run, "children", ()))

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtWidgets import QDockWidget
+from PySide6.QtWidgets import QDockWidget, QToolBar
 
 from graphdeck import NodeState, RunState
 from guisupport import EXAMPLES, load, run_and_wait, set_inputs
@@ -301,6 +301,21 @@ def test_view_menu_brings_back_closed_panels(qtbot, window) -> None:
     toggle = next(a for a in window.graph_actions.panels_menu.actions() if a.text() == "Details")
     toggle.trigger()
     assert not dock.isHidden()
+
+
+def test_the_toolbar_is_not_listed_as_a_panel(qtbot, window) -> None:
+    """View ▸ Panels listed the main toolbar as "Main" among the panels: easy to hide by
+    mistake, and not what it is. It has its own item, "Toolbar", under View."""
+    panels = [a.text() for a in window.graph_actions.panels_menu.actions()]
+    assert sorted(panels) == ["Details", "Graph and runs", "History"]
+    view_menu = window.graph_actions.menu
+    toggle = next(a for a in view_menu.actions() if a.text().replace("&", "") == "Toolbar")
+    toolbar = window.findChild(QToolBar, "toolbar-main")
+    assert toolbar.windowTitle() == "Toolbar" and toggle.isChecked()
+    toggle.trigger()
+    qtbot.waitUntil(toolbar.isHidden)
+    toggle.trigger()
+    qtbot.waitUntil(toolbar.isVisible)
 
 
 MAPPED = """

@@ -132,3 +132,31 @@ def test_an_error_reads_as_the_users_not_the_runtimes(qtbot, window, tmp_path) -
     assert text.count("ValueError: row 3 is not a date") == 1
     assert "During handling" not in text and "_scheduler.py" not in text
     assert "graphdeck's runtime not shown" in text
+
+
+def test_a_node_of_a_finished_run_that_never_ran_says_what_happened(
+    qtbot, window, tmp_path
+) -> None:
+    """A skipped or cancelled node of a finished run said "not run yet" and its inputs "not
+    known yet", as if it might still run."""
+    path = tmp_path / "pipeline.py"
+    write_pipeline(path, broken=1)  # step_1 fails; step_2 and merge_0 after it are skipped
+    load(qtbot, window, path)
+    window.controls.policy_combo.setCurrentText("continue")
+    handle = run_and_wait(qtbot, window)
+    assert handle.nodes["step_2"].state is NodeState.SKIPPED
+    skipped = _text(window, "step_2")
+    assert "state skipped · did not run" in skipped
+    assert "skipped: upstream step_1 failed" in skipped
+    assert "never resolved (the node did not run)" in skipped
+    assert "not run yet" not in skipped and "not known yet" not in skipped
+
+    _open(qtbot, window, tmp_path, fail="True")  # fails at once: the stop policy cancels
+    window.controls.policy_combo.setCurrentText("stop")
+    stopped = run_and_wait(qtbot, window)
+    assert stopped.nodes["after_0"].state is NodeState.CANCELLED
+    cancelled = _text(window, "after_0")
+    assert "state cancelled · did not run" in cancelled
+    assert "stopped by the run's stop policy after fails_0 failed" in cancelled
+    assert "never resolved (the node did not run)" in cancelled
+    assert "not run yet" not in cancelled and "not known yet" not in cancelled

@@ -55,9 +55,7 @@ def test_ctrl_r_says_it_reloads_and_when(qtbot, window, tmp_path) -> None:
     with qtbot.waitSignal(window.document.loading, timeout=5000):
         window.reload_action.trigger()
     assert status.currentMessage() == "loading pipeline.py …"
-    qtbot.waitUntil(
-        lambda: status.currentMessage() == "loaded pipeline.py: 1 graph(s)", timeout=10000
-    )
+    qtbot.waitUntil(lambda: status.currentMessage() == "loaded pipeline.py: 1 graph", timeout=10000)
     assert "loaded at" in window.controls.file_label.text()
 
 
