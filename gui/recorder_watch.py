@@ -1,5 +1,7 @@
 """What the history writer could not record, shown while it lasts: in the history pane
-and the status bar (a run must not lose its history silently).
+and the status bar (a run must not lose its history silently). And when it has caught
+up with the runs that ended, the history pane lists them again: a 20k-node run stayed
+"running" there until Refresh, its last rows written after the pane's one refresh.
 
 `Recorder.problem` is set on the writer's thread, so it is polled here on the GUI thread
 rather than signalled from there (worker threads never touch Qt objects)."""
@@ -29,6 +31,7 @@ class RecorderWatch(QObject):
         self._history = history
         self._status = status
         self._shown: str | None = None  # the problem as last shown
+        self._backlog = 0  # rows of ended runs left to write, as last polled
         self._timer = QTimer(self)
         self._timer.setInterval(RECORDER_WATCH_MS)
         self._connect_signals()
@@ -41,6 +44,10 @@ class RecorderWatch(QObject):
     @Slot()
     def _on_timer_timeout(self) -> None:
         recorder = self._recorder
+        if recorder is not None:
+            backlog, self._backlog = self._backlog, recorder.backlog
+            if backlog and not self._backlog:  # ended runs are written in full now
+                self._history.refresh()
         problem = recorder.problem if recorder is not None else None
         if problem == self._shown:
             return
