@@ -50,7 +50,7 @@ class OccupancyPanel(QWidget):
         self.plot.setLabel("left", "active slots")
         # counts of slots: never "(x0.001)" scaled by an SI prefix
         self.plot.getAxis("left").enableAutoSIPrefix(False)
-        self.plot.setLabel("bottom", "seconds")
+        self.plot.setLabel("bottom", "time", units="s")  # ("(ms)" for a short run)
         self.plot.showGrid(x=False, y=True, alpha=0.2)
         self.plot.setClipToView(True)
         self.plot.disableAutoRange()

@@ -56,7 +56,8 @@ class TimelinePanel(QWidget):
         """Made on first use, not with the window: most sessions never open this tab, and
         building pyqtgraph items with every window was a source of stalls in tests."""
         self.plot = pg.PlotWidget(background="w")
-        self.plot.setLabel("bottom", "seconds since the run started")
+        # units: pyqtgraph then says "(ms)" for a short run, not "(x0.001)" after "seconds"
+        self.plot.setLabel("bottom", "time since the run started", units="s")
         self.plot.setLabel("left", "slot")
         # counts of slots: never "(x0.001)" scaled by an SI prefix
         self.plot.getAxis("left").enableAutoSIPrefix(False)

@@ -101,6 +101,10 @@ def test_timeline_slots_are_whole_numbers_and_a_hovered_bar_is_named(
         assert all(float(v).is_integer() for v in values), values
     for plot in (timeline.plot, window.details.occupancy.plot):  # never "slot (x0.001)"
         assert not plot.getAxis("left").autoSIPrefix
+    # time in a unit ("(ms)" for a short run), never "seconds … (x0.001)"
+    for plot in (timeline.plot, window.details.occupancy.plot):
+        label = plot.getAxis("bottom").labelString()
+        assert ("(ms)" in label or "(s)" in label) and "x0.001" not in label, label
     bar = next(b for b in window.current.bars if b[0] == "wait_2")
     said = timeline.hover_at(bar[1] - handle.started_at + 0.01, bar[4])
     assert said.startswith("wait_2: succeeded, ") and timeline.plot.toolTip() == said
