@@ -37,8 +37,11 @@ REFRESH_HZ = 30
 #: announced 100k nodes at once is read over several ticks instead of freezing the window
 #: for most of a second (docs/design.md §9.3)
 POLL_CHUNK, POLL_BUDGET_S = 2_000, 0.02
-RUNNING, RETRYING = NodeState.RUNNING, NodeState.RETRYING
+PENDING, RUNNING, RETRYING = NodeState.PENDING, NodeState.RUNNING, NodeState.RETRYING
+MAP = NodeKind.MAP
 TERMINAL = frozenset(state for state in NodeState if state.is_terminal)
+#: the states that end an attempt's bar on the timeline
+CLOSES_BAR = TERMINAL | {RETRYING}
 UNSUCCESSFUL = (NodeState.FAILED, NodeState.TIMED_OUT, NodeState.CANCELLED, NodeState.SKIPPED)
 
 
@@ -70,7 +73,9 @@ class RunTracker:
         self._pause_shown: tuple[bool, tuple[str, ...]] = (False, ())
         self.depth = depth  # 0 for a top-level run, 1 for its child runs, …
         self.index = 0
-        self.counts: Counter[NodeState] = Counter()
+        # Invariant: nodes by the state their last row read says (every state a key: a
+        # plain dict with no missing key is the cheapest to update, twice per row).
+        self._by_state: dict[NodeState, int] = dict.fromkeys(NodeState, 0)
         # Invariant: the nodes RUNNING now, by `NodeKind`: only tool nodes hold a slot of
         # the cap; a map node runs while its items do, a parallel item under its own limit.
         self.running_kinds: Counter[str] = Counter()
@@ -82,6 +87,7 @@ class RunTracker:
         self.blocks: list[RunWarning] = []  # its "loop_blocked" warnings, in order
         self._node_lines = NodeLines(self.messages)
         self.changed_nodes: set[str] = set()
+        self._changed = self.changed_nodes.add  # (bound once: called for every row)
         # Timeline: one bar per attempt, [node_id, start, end or None, state, lane]. A
         # running attempt takes the lowest free lane, so lanes are the slots in use.
         self.bars: list[list] = []
@@ -115,12 +121,15 @@ class RunTracker:
 
     # -- graphdeck.eventlog.RowVisitor ---------------------------------------------------
 
+    # Each method runs once per row (half a million rows for a 100k-node run), so they
+    # touch plain dicts and lists only, with every lookup bound once (docs/design.md §9.3).
+
     def node_added(self, time: float, node: Node, inputs: dict) -> None:
         node_id = node.id
-        self.states[node_id] = NodeState.PENDING
-        self.counts[NodeState.PENDING] += 1
+        self.states[node_id] = PENDING
+        self._by_state[PENDING] += 1
         self.added_nodes += 1
-        self.changed_nodes.add(node_id)
+        self._changed(node_id)
 
     def node_state(
         self,
@@ -131,19 +140,30 @@ class RunTracker:
         error: BaseException | None,
         inputs: dict | None,
     ) -> None:
-        node_id, states, counts = node.id, self.states, self.counts
+        node_id, states, by_state = node.id, self.states, self._by_state
         was = states[node_id]
-        counts[was] -= 1
+        by_state[was] -= 1
         states[node_id] = state
-        counts[state] += 1
-        if was is RUNNING:
-            self.running_kinds[node.kind] -= 1
+        by_state[state] += 1
+        self._changed(node_id)
         if state is RUNNING:
             self.running_kinds[node.kind] += 1
-        elif state in LOGGED:
+            if node.kind is not MAP:  # a map only groups its items: no slot, no bar
+                free = self._free_lanes
+                lane = heapq.heappop(free) if free else self._new_lane()
+                self._open_bars[node_id] = len(self.bars)
+                self.bars.append([node_id, time, None, state, lane])
+            return
+        if was is RUNNING:
+            self.running_kinds[node.kind] -= 1
+        if state in LOGGED:
             self._node_lines.add(time, node_id, state, attempt, error)
-        self.changed_nodes.add(node_id)
-        self._track_bar(node, state, time)
+        if state in CLOSES_BAR:
+            at = self._open_bars.pop(node_id, None)
+            if at is not None:
+                bar = self.bars[at]
+                bar[2], bar[3] = time, state
+                heapq.heappush(self._free_lanes, bar[4])
 
     def node_output(self, time: float, node: Node, attempt: int, outputs: dict) -> None:
         """(Outputs are read from the node when shown.)"""
@@ -193,27 +213,19 @@ class RunTracker:
             parent = parent.parent
         return False
 
-    def _track_bar(self, node: Node, state: NodeState, at: float) -> None:
-        node_id = node.id
-        if state is RUNNING:
-            if node.kind is NodeKind.MAP:
-                return  # a map only groups its items: it holds no slot, it gets no bar
-            lane = heapq.heappop(self._free_lanes) if self._free_lanes else self._new_lane()
-            self._open_bars[node_id] = len(self.bars)
-            self.bars.append([node_id, at, None, state, lane])
-        elif node_id in self._open_bars and (state is RETRYING or state in TERMINAL):
-            bar = self.bars[self._open_bars.pop(node_id)]
-            bar[2], bar[3] = at, state
-            heapq.heappush(self._free_lanes, bar[4])
-
     def _new_lane(self) -> int:
         self.lanes += 1
         return self.lanes - 1
 
     @property
+    def counts(self) -> Counter[NodeState]:
+        """Nodes by state (states no node is in are left out)."""
+        return Counter({state: n for state, n in self._by_state.items() if n})
+
+    @property
     def something_failed(self) -> bool:
         """A node failed, timed out, was cancelled or skipped: "Re-run failed" has work."""
-        return any(self.counts[state] for state in UNSUCCESSFUL)
+        return any(self._by_state[state] for state in UNSUCCESSFUL)
 
     def pause_changed(self) -> bool:
         """The run was paused or resumed, or holds other nodes, since last asked: its row
@@ -230,6 +242,7 @@ class RunTracker:
 
     def take_changed(self) -> set[str]:
         changed, self.changed_nodes = self.changed_nodes, set()
+        self._changed = self.changed_nodes.add
         return changed
 
     def elapsed(self) -> float:
