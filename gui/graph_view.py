@@ -10,6 +10,7 @@ is in `graph_navigation.GraphNavigation`, a part of this class.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -245,15 +246,21 @@ class GraphView(GraphNavigation, QGraphicsView):
             return
         wait = self._boxes.recount(boxes)
         if wait is not None and not self._recount_due.isActive():
-            self._recount_due.start(max(1, int(wait * 1000) + 1))
+            self._recount_due.start(math.ceil(wait * 1000))
+        self._refade()
+
+    def _refade(self) -> None:
         if self.state_filter != "all":
             self.marks.faded = filtered_out(self.drawing, FILTERS[self.state_filter])
-        self._boxes.update()
+        if self._boxes is not None:
+            self._boxes.update()
 
     @Slot()
     def _on_recount_due_timeout(self) -> None:
-        """The big groups left stale by the last refresh are due (counts end exact)."""
-        self._recount(())
+        """The big groups the last refreshes left waiting are due (counts end exact)."""
+        if self._boxes is not None:
+            self._boxes.recount_big()
+            self._refade()
 
     def relayout(self) -> None:
         """Lay out afresh (after the user opened or closed a group)."""

@@ -33,10 +33,15 @@ from .loop_blocks import is_block
 from .run_options import RunOptions
 
 REFRESH_HZ = 30
-#: a poll reads log rows in chunks of this many until it has taken this long: a run that
-#: announced 100k nodes at once is read over several ticks instead of freezing the window
-#: for most of a second (docs/design.md §9.3)
-POLL_CHUNK, POLL_BUDGET_S = 2_000, 0.02
+#: the logs are read this often, each time for at most POLL_BUDGET_S (in chunks of
+#: POLL_CHUNK rows): a run that announced 100k nodes at once, or whose rows come faster
+#: than the monitor reads them, is read over many short ticks, each a few ms, so the
+#: loop (the runs, the window) turns in between (docs/design.md §9.3). Half a million
+#: rows (a 100k-node run) take about 0.5 to 1 s to read, so reading 6 ms of every 16
+#: takes a second or two of such a run behind it at worst.
+POLL_HZ = 60
+POLL_CHUNK, POLL_BUDGET_S = 500, 0.006
+
 PENDING, RUNNING, RETRYING = NodeState.PENDING, NodeState.RUNNING, NodeState.RETRYING
 MAP = NodeKind.MAP
 TERMINAL = frozenset(state for state in NodeState if state.is_terminal)
@@ -266,7 +271,8 @@ class RunController(QObject):
 
     #: the runs list changed (a run was added or removed, or one changed state)
     runs_changed = Signal()
-    #: new events arrived for this run (emitted at most REFRESH_HZ times a second)
+    #: new events arrived for this run (emitted at most REFRESH_HZ times a second, and
+    #: when it finished)
     run_updated = Signal(object)
     #: a refresh tick while some run is live (for clocks that move without events)
     ticked = Signal()
@@ -280,8 +286,12 @@ class RunController(QObject):
         self.trackers: list[RunTracker] = []
         self.keep_finished = KEEP_FINISHED
         self.shown: RunTracker | None = None  # the run the window shows: never released
+        # Invariant: the trackers that read rows the views were not told of yet (with
+        # whether each had finished when last shown), and when the views were last told.
+        self._unshown: dict[RunTracker, bool] = {}
+        self._shown_at = 0.0
         self._timer = QTimer(self)
-        self._timer.setInterval(int(1000 / REFRESH_HZ))
+        self._timer.setInterval(int(1000 / POLL_HZ))
         self._timer.timeout.connect(self._on_timer_timeout)
 
     def track(self, run: Run, depth: int = 0) -> RunTracker:
@@ -332,6 +342,7 @@ class RunController(QObject):
             return
         gone = {id(t) for top in tops for t in self.family(top)}
         self.trackers = [t for t in self.trackers if id(t) not in gone]
+        self._unshown = {t: was for t, was in self._unshown.items() if id(t) not in gone}
         if self.shown is not None and id(self.shown) in gone:
             self.shown = None
         self.runs_changed.emit()
@@ -360,22 +371,42 @@ class RunController(QObject):
         return [t for t in self.trackers if not t.run.done]
 
     def _on_timer_timeout(self) -> None:
+        """Read every live run's new rows (a short slice each); show what was read at
+        most REFRESH_HZ times a second, and at once when a run ended."""
         list_changed = self._track_children()
-        ended: list[RunTracker] = []
+        unshown = self._unshown
         for tracker in self.trackers:
             if tracker.caught_up:
                 continue
-            was_finished = tracker.finished
             if tracker.run.done and not tracker.done_listed:
                 # The run's row says its state at once, while its events are still read
                 # (a 100k-node run is read over seconds).
                 tracker.done_listed = list_changed = True
+            was_finished = tracker.finished
             if tracker.poll():
-                self.run_updated.emit(tracker)
-                list_changed |= tracker.finished != was_finished
-                if tracker.finished and not was_finished and tracker.depth == 0:
-                    ended.append(tracker)
+                unshown.setdefault(tracker, was_finished)
             list_changed |= tracker.pause_changed()
+        caught_up = all(tracker.caught_up for tracker in self.trackers)
+        now = time.monotonic()
+        due = now - self._shown_at >= 1 / REFRESH_HZ - 0.002  # (timers wake a little early)
+        if due or caught_up or any(t.finished and not was for t, was in unshown.items()):
+            self._show(list_changed)
+            self._shown_at = now
+        elif list_changed:
+            self.runs_changed.emit()
+        if caught_up:
+            self._timer.stop()
+            self.runs_changed.emit()
+
+    def _show(self, list_changed: bool) -> None:
+        """Tell the views what the runs read since the last time did."""
+        unshown, self._unshown = self._unshown, {}
+        ended: list[RunTracker] = []
+        for tracker, was_finished in unshown.items():
+            self.run_updated.emit(tracker)
+            list_changed |= tracker.finished != was_finished
+            if tracker.finished and not was_finished and tracker.depth == 0:
+                ended.append(tracker)
         for tracker in ended:
             self.run_finished.emit(tracker)
         if ended:
@@ -383,6 +414,3 @@ class RunController(QObject):
         if list_changed:
             self.runs_changed.emit()
         self.ticked.emit()
-        if all(tracker.caught_up for tracker in self.trackers):
-            self._timer.stop()
-            self.runs_changed.emit()
