@@ -8,6 +8,7 @@ the per-state bars of groups. `paint_boxes` is also what `graphdeck draw` paints
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -18,12 +19,16 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
-from graphdeck import Node, NodeState
+from graphdeck import NodeState
 
 from .drawing import Drawing, DrawnNode, elide
 from .group_bar import problem_colour, problem_text, segments, text_colour
 from .theme import CANVAS_COLOURS, NODE_COLOURS
 
+#: a group with more members than this is recounted whole at most every BIG_RECOUNT_S
+#: while they change: counting each changed member instead cost 2 to 4 µs per member
+#: state change, a third of the window's work for a 100k-node run (docs/design.md §9.3)
+BIG_GROUP, BIG_RECOUNT_S = 2_000, 0.2
 #: below this zoom, boxes are drawn without text or bars (cheap at 100k)
 DETAIL_ZOOM = 0.4
 _STATE_OF = attrgetter("state")
@@ -242,12 +247,14 @@ class BoxesItem(QGraphicsItem):
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)
         self.drawing = drawing
         self.marks = marks
-        # Invariant: counts[i] is set for every group box i (its members by state); where
-        # _tallies[i] is set, it holds the state each member of i is counted as.
-        self._tallies: dict[int, dict[int, NodeState]] = {}
+        # Invariant: counts[i] is set for every group box i (its members by state), as
+        # they were when last counted; `_stale` holds the big groups whose members changed
+        # since (recounted at most every BIG_RECOUNT_S, last at `_big_counted_at`).
         self.counts: dict[int, Counter[NodeState]] = {
             i: counts_of(n) for i, n in enumerate(drawing.nodes) if n.kind != "node"
         }
+        self._stale: set[int] = set()
+        self._big_counted_at = time.monotonic()
         nodes = drawing.nodes
         self._x = np.fromiter((n.x for n in nodes), float, len(nodes))
         self._y = np.fromiter((n.y for n in nodes), float, len(nodes))
@@ -262,36 +269,32 @@ class BoxesItem(QGraphicsItem):
     def boundingRect(self) -> QRectF:
         return self._bounds
 
-    def recount(self, indices: Iterable[int]) -> None:
-        """Members of these groups changed state."""
+    def recount(self, indices: Iterable[int]) -> float | None:
+        """Members of these groups changed state. A group of up to `BIG_GROUP` members is
+        recounted now; a bigger one is left for `recount_big`, which may run
+        `BIG_RECOUNT_S` after its last time. Returns in how many seconds that is (0: now,
+        None: no group waits)."""
+        nodes, counts = self.drawing.nodes, self.counts
         for i in indices:
-            if i in self.counts:
-                self.counts[i] = counts_of(self.drawing.nodes[i])
-                self._tallies.pop(i, None)
+            if i in counts:
+                if len(nodes[i].members) > BIG_GROUP:
+                    self._stale.add(i)
+                else:
+                    counts[i] = counts_of(nodes[i])
         self.update()
+        if not self._stale:
+            return None
+        return max(0.0, self._big_counted_at + BIG_RECOUNT_S - time.monotonic())
 
-    def recount_members(self, index: int, changed: Iterable[Node]) -> None:
-        """These members of group `index` changed state: adjust its counts by them alone.
-        The first time, the group is counted whole together with what each member was
-        counted as (so that counts and tally agree); after that, by member."""
-        counts = self.counts.get(index)
-        if counts is None:
-            return
-        tally = self._tallies.get(index)
-        if tally is None:
-            members = self.drawing.nodes[index].members
-            tally = self._tallies[index] = {id(m): m.state for m in members}
-            self.counts[index] = Counter(tally.values())
-            return
-        for node in changed:
-            before, now = tally.get(id(node)), node.state
-            if before is None or before is now:
-                continue
-            counts[before] -= 1
-            if not counts[before]:
-                del counts[before]
-            counts[now] += 1
-            tally[id(node)] = now
+    def recount_big(self) -> None:
+        """Recount the big groups whose members changed, whole (C-level: 100k members in
+        5 to 15 ms, done in a callback of its own rather than on top of a refresh)."""
+        nodes, counts = self.drawing.nodes, self.counts
+        for i in self._stale:
+            counts[i] = counts_of(nodes[i])
+        self._stale.clear()
+        self._big_counted_at = time.monotonic()
+        self.update()
 
     def within(self, rect: QRectF) -> np.ndarray:
         """Indices of the boxes that meet `rect`."""

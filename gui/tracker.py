@@ -33,12 +33,20 @@ from .loop_blocks import is_block
 from .run_options import RunOptions
 
 REFRESH_HZ = 30
-#: a poll reads log rows in chunks of this many until it has taken this long: a run that
-#: announced 100k nodes at once is read over several ticks instead of freezing the window
-#: for most of a second (docs/design.md §9.3)
-POLL_CHUNK, POLL_BUDGET_S = 2_000, 0.02
-RUNNING, RETRYING = NodeState.RUNNING, NodeState.RETRYING
+#: the logs are read this often, each time for at most POLL_BUDGET_S (in chunks of
+#: POLL_CHUNK rows): a run that announced 100k nodes at once, or whose rows come faster
+#: than the monitor reads them, is read over many short ticks, each a few ms, so the
+#: loop (the runs, the window) turns in between (docs/design.md §9.3). Half a million
+#: rows (a 100k-node run) take about 0.5 to 1 s to read, so reading 6 ms of every 16
+#: takes a second or two of such a run behind it at worst.
+POLL_HZ = 60
+POLL_CHUNK, POLL_BUDGET_S = 500, 0.006
+
+PENDING, RUNNING, RETRYING = NodeState.PENDING, NodeState.RUNNING, NodeState.RETRYING
+MAP = NodeKind.MAP
 TERMINAL = frozenset(state for state in NodeState if state.is_terminal)
+#: the states that end an attempt's bar on the timeline
+CLOSES_BAR = TERMINAL | {RETRYING}
 UNSUCCESSFUL = (NodeState.FAILED, NodeState.TIMED_OUT, NodeState.CANCELLED, NodeState.SKIPPED)
 
 
@@ -70,7 +78,9 @@ class RunTracker:
         self._pause_shown: tuple[bool, tuple[str, ...]] = (False, ())
         self.depth = depth  # 0 for a top-level run, 1 for its child runs, …
         self.index = 0
-        self.counts: Counter[NodeState] = Counter()
+        # Invariant: nodes by the state their last row read says (every state a key: a
+        # plain dict with no missing key is the cheapest to update, twice per row).
+        self._by_state: dict[NodeState, int] = dict.fromkeys(NodeState, 0)
         # Invariant: the nodes RUNNING now, by `NodeKind`: only tool nodes hold a slot of
         # the cap; a map node runs while its items do, a parallel item under its own limit.
         self.running_kinds: Counter[str] = Counter()
@@ -82,6 +92,7 @@ class RunTracker:
         self.blocks: list[RunWarning] = []  # its "loop_blocked" warnings, in order
         self._node_lines = NodeLines(self.messages)
         self.changed_nodes: set[str] = set()
+        self._changed = self.changed_nodes.add  # (bound once: called for every row)
         # Timeline: one bar per attempt, [node_id, start, end or None, state, lane]. A
         # running attempt takes the lowest free lane, so lanes are the slots in use (with
         # child runs: the calls in flight in the family). A child's call is keyed
@@ -118,12 +129,15 @@ class RunTracker:
 
     # -- graphdeck.eventlog.RowVisitor ---------------------------------------------------
 
+    # Each method runs once per row (half a million rows for a 100k-node run), so they
+    # touch plain dicts and lists only, with every lookup bound once (docs/design.md §9.3).
+
     def node_added(self, time: float, node: Node, inputs: dict) -> None:
         node_id = node.id
-        self.states[node_id] = NodeState.PENDING
-        self.counts[NodeState.PENDING] += 1
+        self.states[node_id] = PENDING
+        self._by_state[PENDING] += 1
         self.added_nodes += 1
-        self.changed_nodes.add(node_id)
+        self._changed(node_id)
 
     def node_state(
         self,
@@ -134,19 +148,23 @@ class RunTracker:
         error: BaseException | None,
         inputs: dict | None,
     ) -> None:
-        node_id, states, counts = node.id, self.states, self.counts
+        node_id, states, by_state = node.id, self.states, self._by_state
         was = states[node_id]
-        counts[was] -= 1
+        by_state[was] -= 1
         states[node_id] = state
-        counts[state] += 1
-        if was is RUNNING:
-            self.running_kinds[node.kind] -= 1
+        by_state[state] += 1
+        self._changed(node_id)
         if state is RUNNING:
             self.running_kinds[node.kind] += 1
-        elif state in LOGGED:
+            if node.kind is not MAP:  # a map only groups its items: no slot, no bar
+                self._track_bar(node_id, state, time)
+            return
+        if was is RUNNING:
+            self.running_kinds[node.kind] -= 1
+        if state in LOGGED:
             self._node_lines.add(time, node_id, state, attempt, error)
-        self.changed_nodes.add(node_id)
-        self._track_bar(node, state, time)
+        if state in CLOSES_BAR and node.kind is not MAP:
+            self._track_bar(node_id, state, time)
 
     def node_output(self, time: float, node: Node, attempt: int, outputs: dict) -> None:
         """(Outputs are read from the node when shown.)"""
@@ -196,14 +214,12 @@ class RunTracker:
             parent = parent.parent
         return False
 
-    def _track_bar(self, node: Node, state: NodeState, at: float) -> None:
-        if node.kind is NodeKind.MAP:
-            return  # a map only groups its items: it holds no slot, it gets no bar
-        self._bar(node.id, state, at)
-        # A child run's calls are on its parent's timeline too (and its parent's), marked
-        # with the child as the graph view keys them (`research#1/fetch_0`): a click on
-        # one selects it there.
-        tracker, key = self, node.id
+    def _track_bar(self, node_id: str, state: NodeState, at: float) -> None:
+        """The attempt's bar on this run's timeline, and on its ancestors' (a child run's
+        calls are on its parent's timeline too, keyed as the graph view keys them,
+        `research#1/fetch_0`: a click on one selects it there)."""
+        self._bar(node_id, state, at)
+        tracker, key = self, node_id
         while tracker.parent is not None:
             key = tracker._child_prefix() + key
             tracker = tracker.parent
@@ -220,11 +236,14 @@ class RunTracker:
 
     def _bar(self, node_id: str, state: NodeState, at: float) -> None:
         if state is RUNNING:
-            lane = heapq.heappop(self._free_lanes) if self._free_lanes else self._new_lane()
+            free = self._free_lanes
+            lane = heapq.heappop(free) if free else self._new_lane()
             self._open_bars[node_id] = len(self.bars)
             self.bars.append([node_id, at, None, state, lane])
-        elif node_id in self._open_bars and (state is RETRYING or state in TERMINAL):
-            bar = self.bars[self._open_bars.pop(node_id)]
+            return
+        opened = self._open_bars.pop(node_id, None)  # (RETRYING or an end: CLOSES_BAR)
+        if opened is not None:
+            bar = self.bars[opened]
             bar[2], bar[3] = at, state
             heapq.heappush(self._free_lanes, bar[4])
 
@@ -233,9 +252,14 @@ class RunTracker:
         return self.lanes - 1
 
     @property
+    def counts(self) -> Counter[NodeState]:
+        """Nodes by state (states no node is in are left out)."""
+        return Counter({state: n for state, n in self._by_state.items() if n})
+
+    @property
     def something_failed(self) -> bool:
         """A node failed, timed out, was cancelled or skipped: "Re-run failed" has work."""
-        return any(self.counts[state] for state in UNSUCCESSFUL)
+        return any(self._by_state[state] for state in UNSUCCESSFUL)
 
     def pause_changed(self) -> bool:
         """The run was paused or resumed, or holds other nodes, since last asked: its row
@@ -252,6 +276,7 @@ class RunTracker:
 
     def take_changed(self) -> set[str]:
         changed, self.changed_nodes = self.changed_nodes, set()
+        self._changed = self.changed_nodes.add
         return changed
 
     def elapsed(self) -> float:
@@ -275,7 +300,8 @@ class RunController(QObject):
 
     #: the runs list changed (a run was added or removed, or one changed state)
     runs_changed = Signal()
-    #: new events arrived for this run (emitted at most REFRESH_HZ times a second)
+    #: new events arrived for this run (emitted at most REFRESH_HZ times a second, and
+    #: when it finished)
     run_updated = Signal(object)
     #: a refresh tick while some run is live (for clocks that move without events)
     ticked = Signal()
@@ -289,8 +315,12 @@ class RunController(QObject):
         self.trackers: list[RunTracker] = []
         self.keep_finished = KEEP_FINISHED
         self.shown: RunTracker | None = None  # the run the window shows: never released
+        # Invariant: the trackers that read rows the views were not told of yet (with
+        # whether each had finished when last shown), and when the views were last told.
+        self._unshown: dict[RunTracker, bool] = {}
+        self._shown_at = 0.0
         self._timer = QTimer(self)
-        self._timer.setInterval(int(1000 / REFRESH_HZ))
+        self._timer.setInterval(int(1000 / POLL_HZ))
         self._timer.timeout.connect(self._on_timer_timeout)
 
     def track(self, run: Run, depth: int = 0) -> RunTracker:
@@ -341,6 +371,7 @@ class RunController(QObject):
             return
         gone = {id(t) for top in tops for t in self.family(top)}
         self.trackers = [t for t in self.trackers if id(t) not in gone]
+        self._unshown = {t: was for t, was in self._unshown.items() if id(t) not in gone}
         if self.shown is not None and id(self.shown) in gone:
             self.shown = None
         self.runs_changed.emit()
@@ -369,22 +400,42 @@ class RunController(QObject):
         return [t for t in self.trackers if not t.run.done]
 
     def _on_timer_timeout(self) -> None:
+        """Read every live run's new rows (a short slice each); show what was read at
+        most REFRESH_HZ times a second, and at once when a run ended."""
         list_changed = self._track_children()
-        ended: list[RunTracker] = []
+        unshown = self._unshown
         for tracker in self.trackers:
             if tracker.caught_up:
                 continue
-            was_finished = tracker.finished
             if tracker.run.done and not tracker.done_listed:
                 # The run's row says its state at once, while its events are still read
                 # (a 100k-node run is read over seconds).
                 tracker.done_listed = list_changed = True
+            was_finished = tracker.finished
             if tracker.poll():
-                self.run_updated.emit(tracker)
-                list_changed |= tracker.finished != was_finished
-                if tracker.finished and not was_finished and tracker.depth == 0:
-                    ended.append(tracker)
+                unshown.setdefault(tracker, was_finished)
             list_changed |= tracker.pause_changed()
+        caught_up = all(tracker.caught_up for tracker in self.trackers)
+        now = time.monotonic()
+        due = now - self._shown_at >= 1 / REFRESH_HZ - 0.002  # (timers wake a little early)
+        if due or caught_up or any(t.finished and not was for t, was in unshown.items()):
+            self._show(list_changed)
+            self._shown_at = now
+        elif list_changed:
+            self.runs_changed.emit()
+        if caught_up:
+            self._timer.stop()
+            self.runs_changed.emit()
+
+    def _show(self, list_changed: bool) -> None:
+        """Tell the views what the runs read since the last time did."""
+        unshown, self._unshown = self._unshown, {}
+        ended: list[RunTracker] = []
+        for tracker, was_finished in unshown.items():
+            self.run_updated.emit(tracker)
+            list_changed |= tracker.finished != was_finished
+            if tracker.finished and not was_finished and tracker.depth == 0:
+                ended.append(tracker)
         for tracker in ended:
             self.run_finished.emit(tracker)
         if ended:
@@ -392,6 +443,3 @@ class RunController(QObject):
         if list_changed:
             self.runs_changed.emit()
         self.ticked.emit()
-        if all(tracker.caught_up for tracker in self.trackers):
-            self._timer.stop()
-            self.runs_changed.emit()

@@ -60,3 +60,21 @@ def test_sleeps_in_tools_run_by_the_app_never_wake_early(tmp_path) -> None:
     assert long >= 0 and min(short) >= 0, f"woke early: 3 s by {long:.4f}, 0.15 s by {short[0]:.4f}"
     assert long < LATE_BOUND_S, f"3 s sleep late by {long:.4f} s"
     assert short[int(len(short) * 0.99)] < LATE_BOUND_S, f"p99 late {short[-1]:.4f} s"
+
+
+def test_a_due_timer_runs_with_the_next_callbacks_whatever_qt_delivers_first(qtbot, qapp):
+    """While callbacks keep coming (a run's workers), Qt delivered the drains' zero-delay
+    timers before the precise wake-up: a 5 ms sleep next to tools doing 2 ms between
+    awaits woke 230 ms late. Each drain now also takes the timers due by then, as
+    asyncio's own loop does on every turn (here the wake-up never comes at all)."""
+    from graphdeck.gui.event_loop import GraphdeckEventLoop
+
+    loop = GraphdeckEventLoop(qapp)
+    try:
+        ran: list[str] = []
+        loop.call_at(loop.time(), ran.append, "timer")  # due at once
+        loop._wakeup.stop()  # as if Qt kept it waiting behind the drains
+        loop.call_soon(ran.append, "soon")
+        qtbot.waitUntil(lambda: ran == ["soon", "timer"], timeout=5000)
+    finally:
+        loop.close()
