@@ -90,6 +90,7 @@ class HistoryPanel(QWidget):
         for button in (self.open_button, self.export_button, self.delete_button):
             button.setEnabled(False)
         self._jobs = OwnedTasks()  # queries, exports and deletions under way
+        self._stopped = False  # the window is closing: no new query
         self._filter_debounce = QSignalDebouncer(parent=self)
         self._filter_debounce.setTimeout(FILTER_DEBOUNCE_MS)
         self.problem = wrapping(QLabel(""))
@@ -170,6 +171,7 @@ class HistoryPanel(QWidget):
     def stop(self) -> None:
         """Drop the query and the exports or deletions under way: the window is closing,
         nobody would see their outcome (a thread already writing finishes its write)."""
+        self._stopped = True
         self._filter_debounce.cancel()
         self._jobs.cancel_all()
 
@@ -187,6 +189,8 @@ class HistoryPanel(QWidget):
 
     def refresh(self) -> asyncio.Task[None] | None:
         """Query the store again with the current filters (in a worker thread)."""
+        if self._stopped:  # (a timer that fires while the window closes: no one to show)
+            return None
         if self.store is None:
             self.model.set_runs([])
             return None

@@ -565,6 +565,7 @@ class MainWindow(QMainWindow):
         self.run_again_flow.cancel()
         self.compare_flow.cancel()
         self.history.stop()
+        self.recorder_watch.stop()
         self.document.close()
         self.preview.clear()
         self.session.close_now()

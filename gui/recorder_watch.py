@@ -41,6 +41,10 @@ class RecorderWatch(QObject):
     def _connect_signals(self) -> None:
         self._timer.timeout.connect(self._on_timer_timeout)
 
+    def stop(self) -> None:
+        """The window is closing: nothing more to show."""
+        self._timer.stop()
+
     @Slot()
     def _on_timer_timeout(self) -> None:
         recorder = self._recorder
