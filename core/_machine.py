@@ -2,10 +2,11 @@
 and what follows from each one (readiness, propagation, the failure policy, map expansion,
 occupancy). Where any node or run changes state, and what happens then, is here.
 
-Two tables say which changes are legal and which handler does each: `NODE_TRANSITIONS`
-and `RUN_TRANSITIONS`. Every change goes through `RunMachine._node` / `_run`, which look
-the handler up; an impossible change raises `IllegalTransition` with the node's recent
-history. Handlers are the only code that assigns `node.state` (a test checks both).
+Tables say which changes are legal and which handler does each: `NODE_TRANSITIONS` and
+`BATCH_TRANSITIONS` here, `RUN_TRANSITIONS` (the run's own states) in `_run_transitions`.
+Every change goes through `RunMachine._node` / `_run`, which look the handler up; an
+impossible change raises `IllegalTransition` with the node's recent history. Handlers
+are the only code that assigns `node.state` (a test checks both).
 
 No asyncio here: the machine only decides. Its outputs are the ready queue (`ready`: the
 nodes the scheduler should start, in order) and calls to its owner (`MachineOwner`, the
@@ -26,9 +27,9 @@ from ._graph import TaskGraph
 from ._maps import MapNodes
 from ._node import Attempt, Node, NodeKind
 from ._refs import resolve_inputs
+from ._run_transitions import RUN_TRANSITIONS, RunHandler, run_illegal
 from ._states import TERMINAL_NODE_STATES, IllegalTransition, NodeState, RunState
 from .eventlog import EventLog
-from .events import RunFinished, RunStarted
 
 PENDING, READY, RUNNING, RETRYING = (
     NodeState.PENDING,
@@ -57,7 +58,6 @@ class MachineOwner(Protocol):
 
 
 Handler = Callable[["RunMachine", Node, NodeState, Any, Any], None]
-RunHandler = Callable[["RunMachine", RunState, Any], None]
 
 
 class RunMachine(MapNodes, Gates):
@@ -102,7 +102,7 @@ class RunMachine(MapNodes, Gates):
         #: the tables below). The scheduler's hot path calls a handler from here itself;
         #: everything else goes through `_node`.
         self.into: list[list[Handler]] = _compile(NODE_TRANSITIONS, NodeState, _illegal)
-        self._run_into: list[list[RunHandler]] = _compile(RUN_TRANSITIONS, RunState, _run_illegal)
+        self._run_into: list[list[RunHandler]] = _compile(RUN_TRANSITIONS, RunState, run_illegal)
         # Nodes that ended unsuccessfully and whose dependents must follow (drained by
         # `_propagate`; a list, not recursion: a 10k chain would overflow the stack).
         self._fallout: list[Node] = []
@@ -152,22 +152,30 @@ class RunMachine(MapNodes, Gates):
         """PENDING -> READY for many nodes at one instant, with the batch form of that
         change's handler (`BATCH_TRANSITIONS`): C-level extends instead of a call per node
         (a 100k-node fan-out has 100k roots)."""
-        batch = BATCH_TRANSITIONS.get((PENDING, READY))
-        if batch is None or any(node.state is not PENDING for node in nodes):
+        if any(node.state is not PENDING for node in nodes):
             for node in nodes:
                 self._node(node, READY)
         else:
-            batch(self, nodes, READY)
+            self._many(nodes, PENDING, READY)
 
     def cancelled_many(self, nodes: list[Node]) -> None:
         """RUNNING -> CANCELLED for the tool nodes whose workers unwound from the run's
         cancel (10k at once at a full cap of 10k), with the batch form of the handler."""
-        batch = BATCH_TRANSITIONS.get((RUNNING, CANCELLED))
-        if batch is None or any(n.state is not RUNNING or n.kind is not TOOL for n in nodes):
+        if any(n.state is not RUNNING or n.kind is not TOOL for n in nodes):
             for node in nodes:
                 self._node(node, CANCELLED)
         else:
-            batch(self, nodes, CANCELLED)
+            self._many(nodes, RUNNING, CANCELLED)
+
+    def _many(self, nodes: list[Node], old: NodeState, new: NodeState) -> None:
+        """`old` -> `new` for `nodes` (all in `old`), by the batch handler of that change
+        (`BATCH_TRANSITIONS`), or node by node where the table has none."""
+        batch = BATCH_TRANSITIONS.get((old, new))
+        if batch is None:
+            for node in nodes:
+                self._node(node, new)
+        elif nodes:
+            batch(self, nodes, new)
 
     def open_round(self, targets: list[Node]) -> None:
         """Re-open `targets` (topological order) for a re-run round and queue those whose
@@ -291,9 +299,16 @@ class RunMachine(MapNodes, Gates):
         """Start nothing more and cancel every node not yet held by a worker (the run is
         winding down: cancel, timeout, stop policy). Running ones are the owner's."""
         self.stopping = True
-        for node in list(self.graph._nodes.values()):
-            if node.state is PENDING or (node.state is READY and node._worker is None):
-                self._node(node, CANCELLED)
+        pending, ready = [], []
+        for node in self.graph._nodes.values():
+            if node.state is PENDING:
+                pending.append(node)
+            elif node.state is READY and node._worker is None:
+                ready.append(node)
+        # In bulk: one failure under the stop policy cancels 100k queued nodes at once
+        # (node by node, 0.2 s in one step of the loop).
+        self._many(ready, READY, CANCELLED)
+        self._many([n for n in pending if n.state is PENDING], PENDING, CANCELLED)
 
     def close_open(self, error: BaseException) -> None:
         """Last resort after an internal error: cancel whatever is still open."""
@@ -451,14 +466,16 @@ def _ended(m: RunMachine, node: Node, new: NodeState, error: Any, data: Any) -> 
 
 
 def _many_ended(m: RunMachine, nodes: list[Node], new: NodeState) -> None:
-    """RUNNING -> CANCELLED for many tool nodes at once: the workers of a cancelled run,
-    unwound (`_ended`, in bulk: one batch of rows, one pass of propagation)."""
+    """-> CANCELLED for many nodes of one state at once (`_ended`, in bulk: one batch of
+    rows, one pass of propagation): a stopping run's unstarted nodes (100k after one
+    failure under the stop policy), the workers of a cancelled run once unwound."""
     now = time.time()
+    if nodes and nodes[0].state is RUNNING:  # (tool nodes: each gives its slot back)
+        m.active -= len(nodes)
     for node in nodes:
         node.state = new
         node.error = None
         node.finished_at = now
-    m.active -= len(nodes)
     m.unfinished -= len(nodes)
     m.log.nodes_state(now, nodes, new)
     if m.wake_readers is not None:
@@ -515,43 +532,6 @@ def _archive(node: Node, outcome: NodeState) -> None:
     history.append(Attempt(node.attempt, outcome, node.started_at, node.finished_at, node.error))
 
 
-# -- run handlers: `handler(machine, new_state, data)` ---------------------------------------
-
-
-def _run_opened(m: RunMachine, new: RunState, data: Any) -> None:
-    """PENDING or a terminal state -> RUNNING: a run starts (or a re-run round does)."""
-    inputs, name, run_id = data
-    m.state = RunState.RUNNING
-    m.stopping = False
-    m.paused, m.step_budget = False, None  # (a new round; breakpoints stay)
-    m.held.clear()
-    m._regate()
-    m.started_at = time.time()
-    m.finished_at = None
-    started = RunStarted(
-        m.started_at, run_id, name, inputs, m.cap, m.on_error, m.parent_id, m.rounds
-    )
-    m.rounds += 1
-    m.log.append(started)
-    if m.wake_readers is not None:
-        m.wake_readers()
-
-
-def _run_closed(m: RunMachine, new: RunState, data: Any) -> None:
-    """RUNNING -> SUCCEEDED, FAILED or CANCELLED: outputs (partial ones unless it
-    succeeded) and the error are recorded."""
-    m.outputs, m.error = data
-    m.state = new
-    m.finished_at = time.time()
-    m.log.append(RunFinished(m.finished_at, m.log.run_id, new, m.error))
-    if m.wake_readers is not None:
-        m.wake_readers()
-
-
-def _run_illegal(m: RunMachine, new: RunState, data: Any) -> None:
-    raise IllegalTransition(f"run {m.log.run_id}: illegal transition {m.state.value} -> {new}")
-
-
 # -- the tables ------------------------------------------------------------------------------
 
 _UNSTARTED_ENDS = {(s, e): _ended for s in (PENDING, READY) for e in (CANCELLED, SKIPPED)}
@@ -581,17 +561,9 @@ BATCH_TRANSITIONS: dict[
     tuple[NodeState, NodeState], Callable[[RunMachine, list[Node], NodeState], None]
 ] = {
     (PENDING, READY): _many_queued,
+    (PENDING, CANCELLED): _many_ended,
+    (READY, CANCELLED): _many_ended,
     (RUNNING, CANCELLED): _many_ended,
-}
-
-_R_PENDING, _R_RUNNING = RunState.PENDING, RunState.RUNNING
-_RUN_ENDS = (RunState.SUCCEEDED, RunState.FAILED, RunState.CANCELLED)
-
-#: (from, to) -> the handler that makes that change of the run's state.
-RUN_TRANSITIONS: dict[tuple[RunState, RunState], RunHandler] = {
-    (_R_PENDING, _R_RUNNING): _run_opened,
-    **{(end, _R_RUNNING): _run_opened for end in _RUN_ENDS},  # a re-run round
-    **{(_R_RUNNING, end): _run_closed for end in _RUN_ENDS},
 }
 
 
