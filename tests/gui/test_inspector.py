@@ -145,18 +145,18 @@ def test_a_node_of_a_finished_run_that_never_ran_says_what_happened(
     window.controls.policy_combo.setCurrentText("continue")
     handle = run_and_wait(qtbot, window)
     assert handle.nodes["step_2"].state is NodeState.SKIPPED
-    skipped = _text(window, "step_2")
-    assert "state skipped · did not run" in skipped
-    assert "skipped: upstream step_1 failed" in skipped
-    assert "never resolved (the node did not run)" in skipped
-    assert "not run yet" not in skipped and "not known yet" not in skipped
+    _says_it_did_not_run(_text(window, "step_2"), "skipped", "upstream step_1 failed")
 
     _open(qtbot, window, tmp_path, fail="True")  # fails at once: the stop policy cancels
     window.controls.policy_combo.setCurrentText("stop")
     stopped = run_and_wait(qtbot, window)
     assert stopped.nodes["after_0"].state is NodeState.CANCELLED
-    cancelled = _text(window, "after_0")
-    assert "state cancelled · did not run" in cancelled
-    assert "stopped by the run's stop policy after fails_0 failed" in cancelled
-    assert "never resolved (the node did not run)" in cancelled
-    assert "not run yet" not in cancelled and "not known yet" not in cancelled
+    _says_it_did_not_run(
+        _text(window, "after_0"), "cancelled", "stopped by the run's stop policy after fails_0"
+    )
+
+
+def _says_it_did_not_run(text: str, state: str, why: str) -> None:
+    assert f"state {state} · did not run" in text and why in text
+    assert "never resolved (the node did not run)" in text
+    assert "not run yet" not in text and "not known yet" not in text
