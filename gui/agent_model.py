@@ -27,8 +27,8 @@ from graphdeck.events import ChildRunStarted, Event
 from graphdeck.values import short_repr
 
 from .drawing import GROUP_H, GROUP_W, NODE_H, NODE_W, Drawing, DrawnEdge, DrawnFrame, DrawnNode
-from .graph_model import ASPECT, COLUMN_MAX, FRAME_HEADER, FRAME_PAD, GRID_GAP, PAGE
-from .layout import ROW_GAP, curve, grid_shape
+from .graph_model import ASPECT, FRAME_HEADER, FRAME_PAD, PAGE, PageGrid
+from .layout import ROW_GAP, curve
 
 #: the agent's own box
 AGENT_W, AGENT_H = NODE_W, NODE_H
@@ -273,17 +273,12 @@ class _Lane:
             return self.add(node, keys), GROUP_W, GROUP_H
         first = None
         shown = members[start : start + PAGE]
-        # a grid, as a static graph's page (graph_model): a column of 400 cannot be read
-        columns, rows = grid_shape(len(shown), NODE_W + GRID_GAP, NODE_H + ROW_GAP, self.aspect)
-        if len(shown) <= COLUMN_MAX:
-            columns, rows = 1, len(shown)
+        grid = PageGrid.of(len(shown), self.aspect)  # (as a static graph's page)
         for i, (k, m) in enumerate(zip(keys[start : start + PAGE], shown, strict=True)):
-            left = x + FRAME_PAD + (i % max(columns, 1)) * (NODE_W + GRID_GAP)
-            top = y + FRAME_HEADER + (i // max(columns, 1)) * (NODE_H + ROW_GAP)
-            index = self.add(DrawnNode(k, m.id, "node", [m], NODE_W, NODE_H, left, top), [k])
+            dx, dy = grid.offset(i)
+            index = self.add(DrawnNode(k, m.id, "node", [m], NODE_W, NODE_H, x + dx, y + dy), [k])
             first = index if first is None else first
-        w = max(columns, 1) * (NODE_W + GRID_GAP) - GRID_GAP + 2 * FRAME_PAD
-        h = FRAME_HEADER + max(rows, 1) * (NODE_H + ROW_GAP) - ROW_GAP + FRAME_PAD
+        w, h = grid.w, grid.h
         total = len(members)
         label = (
             f"{members[0].tool.name} ×{total:,}: {start + 1:,}–{start + len(shown):,} of {total:,}"

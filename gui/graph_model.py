@@ -204,6 +204,33 @@ def _pages(structure: Structure, state: ViewState, drawing: Drawing) -> list[lis
     return pages
 
 
+@dataclass
+class PageGrid:
+    """Where an opened page's boxes go inside its frame: `columns` of them a row (one
+    for a page of `COLUMN_MAX` or fewer), the frame `w` by `h`."""
+
+    columns: int
+    w: float
+    h: float
+
+    @classmethod
+    def of(cls, count: int, aspect: float) -> PageGrid:
+        if count <= COLUMN_MAX:
+            columns, rows = 1, max(count, 1)
+        else:
+            columns, rows = grid_shape(count, NODE_W + GRID_GAP, NODE_H + ROW_GAP, aspect)
+        return cls(
+            columns,
+            columns * (NODE_W + GRID_GAP) - GRID_GAP + 2 * FRAME_PAD,
+            FRAME_HEADER + rows * (NODE_H + ROW_GAP) - ROW_GAP + FRAME_PAD,
+        )
+
+    def offset(self, k: int) -> tuple[float, float]:
+        """The `k`-th box's top-left corner from the frame's."""
+        row, column = divmod(k, self.columns)
+        return FRAME_PAD + column * (NODE_W + GRID_GAP), FRAME_HEADER + row * (NODE_H + ROW_GAP)
+
+
 def _place(
     drawing: Drawing,
     pairs: list[tuple[int, int]],
@@ -218,7 +245,7 @@ def _place(
     sizes: list[tuple[float, float]] = []
     layers_least: list[int] = []
     blocks: dict[int, int] = {}  # page -> its vertex
-    grids: dict[int, tuple[list[int], int]] = {}  # vertex -> (the page's boxes, columns)
+    grids: dict[int, tuple[list[int], PageGrid]] = {}  # vertex -> (the page's boxes, grid)
     for i, node in enumerate(drawing.nodes):
         p = page_of.get(i)
         if p is not None and p in blocks:
@@ -231,24 +258,20 @@ def _place(
             sizes.append((node.w, node.h))
             continue
         blocks[p] = vertex[i]
-        columns, rows = grid_shape(len(pages[p]), NODE_W + GRID_GAP, NODE_H + ROW_GAP, aspect)
-        grids[vertex[i]] = (pages[p], columns)
-        sizes.append(
-            (
-                columns * (NODE_W + GRID_GAP) - GRID_GAP + 2 * FRAME_PAD,
-                FRAME_HEADER + rows * (NODE_H + ROW_GAP) - ROW_GAP + FRAME_PAD,
-            )
-        )
+        grid = PageGrid.of(len(pages[p]), aspect)
+        grids[vertex[i]] = (pages[p], grid)
+        sizes.append((grid.w, grid.h))
     links = list(dict.fromkeys((vertex[a], vertex[b]) for a, b in pairs if vertex[a] != vertex[b]))
     layers = longest_path_layers(len(sizes), links, layers_least)
     placement = layered_layout(sizes, links, layers)
     for i, node in enumerate(drawing.nodes):
         node.x, node.y = placement.xs[vertex[i]], placement.ys[vertex[i]]
-    for boxes, columns in grids.values():
+    for boxes, grid in grids.values():
         for k, i in enumerate(boxes):
             node = drawing.nodes[i]
-            node.x += FRAME_PAD + (k % columns) * (NODE_W + GRID_GAP)
-            node.y += FRAME_HEADER + (k // columns) * (NODE_H + ROW_GAP)
+            dx, dy = grid.offset(k)
+            node.x += dx
+            node.y += dy
     routes = dict(zip(links, placement.edge_points, strict=True))
     drawing.edges = [
         DrawnEdge(a, b, routes[(vertex[a], vertex[b])]) for a, b in pairs if vertex[a] != vertex[b]

@@ -23,7 +23,6 @@ from .tracker import RunTracker
 #: fan-in inputs list at most this many sources by name
 SOURCES_SHOWN = 12
 RED = "#b91c1c"
-
 GREY = "#64748b"
 
 
